@@ -1,0 +1,85 @@
+"""Environment stamp: what produced a number.
+
+Every measured figure in this suite (a PSNR, a latency, a MAC count) is written next to the
+stamp of the machine and software that produced it, so a table can say which card, driver,
+precision and library versions stand behind each cell.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from irnext import __version__
+
+
+def git_commit(repo: str | os.PathLike | None = None) -> str | None:
+    """The commit of the source tree this package runs from (None outside a git checkout)."""
+    where = Path(repo) if repo is not None else Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def environment_stamp(device: torch.device | str | None = None) -> dict[str, Any]:
+    """Versions, hardware and numerics settings, as a flat JSON-able dict.
+
+    `device` names the device the measurement ran on; its name and (for CUDA) the driver and
+    capability are recorded. CPU runs record the intra-op thread count, which moves CPU
+    latency more than anything else.
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    stamp: dict[str, Any] = {
+        "irnext_version": __version__,
+        "git_commit": git_commit(),
+        "timestamp_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "torch_num_threads": torch.get_num_threads(),
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+        "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
+        "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
+        "device": str(device),
+        "device_name": platform.processor() or platform.machine(),
+    }
+    if device.type == "cuda" and torch.cuda.is_available():
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(index)
+        stamp["device_name"] = props.name
+        stamp["device_memory_gib"] = round(props.total_memory / 2**30, 1)
+        stamp["device_capability"] = f"{props.major}.{props.minor}"
+        stamp["driver"] = _nvidia_driver()
+    return stamp
+
+
+def _nvidia_driver() -> str | None:
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=10, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip().splitlines()[0] if out.stdout.strip() else None
