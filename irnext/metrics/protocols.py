@@ -1,0 +1,171 @@
+"""Named metric protocols: how each benchmark of the field turns a restored image into numbers.
+
+A published PSNR moves by up to ~0.6 dB with the protocol (quantisation, colour space, SSIM
+window, pooling), so every score in this suite names one. Each protocol is a function of two
+batches of float images in [0, 1] (N x 3 x H x W) built from the kernels of `functional`.
+
+`realblur_aligned` (RealBlur's ECC-homography alignment before masked PSNR/SSIM) is not here:
+its reference is OpenCV's `findTransformECC`, which this suite does not depend on, and a
+re-implementation could not be checked against it. RealBlur sets are scored with `basicsr_rgb`
+until it is, and the reports say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from irnext.errors import InputError
+from irnext.metrics import functional as M
+
+Scorer = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    metrics: tuple[str, ...]
+    source: str  # whose evaluation code the protocol reproduces
+    scorer: Scorer
+
+
+def _dehaze_pooled(prediction, target):
+    # DehazeFormer test.py (copied by the IRNeXt authors): float PSNR with peak 1, then
+    # pytorch_msssim's SSIM (11x11 Gaussian, valid) on adaptively average-pooled images.
+    size = M.pooled_size(*prediction.shape[-2:])
+    pooled_p = F.adaptive_avg_pool2d(prediction, size)
+    pooled_t = F.adaptive_avg_pool2d(target, size)
+    return {
+        "psnr_db": M.psnr(prediction, target, data_range=1.0),
+        "ssim": M.ssim(pooled_p, pooled_t, data_range=1.0),
+    }
+
+
+def _matlab_rgb3d(prediction, target):
+    # GoPro/HIDE scripts: MATLAB psnr/ssim on the saved uint8 PNGs, RGB array as a 3-D volume.
+    p, t = M.quantize_uint8(prediction), M.quantize_uint8(target)
+    return {
+        "psnr_db": M.psnr(p, t, data_range=1.0),
+        "ssim": M.ssim_3d(p, t, data_range=1.0),
+    }
+
+
+def _matlab_y(prediction, target):
+    # Rain13K scripts: uint8 RGB -> rgb2ycbcr luma rounded to integers, peak 255, Wang's SSIM.
+    def luma(images):
+        # Quantise in float64 so k/255 is exact and Y rounds as MATLAB's double arithmetic does.
+        return M.round_half_up(M.rgb_to_y_matlab(M.quantize_uint8(images.double())))
+
+    p, t = luma(prediction), luma(target)
+    return {
+        "psnr_db": M.psnr(p, t, data_range=255.0),
+        "ssim": M.ssim(p, t, data_range=255.0),
+    }
+
+
+def _dpdd_float(prediction, target):
+    # DPDD test (Abuolaim & Brown 2020, kept by Restormer): float images, peak 1, MAE, and
+    # scikit-image's default SSIM (7x7 uniform window, sample covariance) with data range 1.
+    return {
+        "psnr_db": M.psnr(prediction, target, data_range=1.0),
+        "ssim": M.ssim(
+            prediction,
+            target,
+            data_range=1.0,
+            window="uniform",
+            window_size=7,
+            sample_covariance=True,
+        ),
+        "mae": M.mae(prediction, target),
+    }
+
+
+def _basicsr_rgb(prediction, target):
+    # BasicSR calculate_psnr/calculate_ssim: uint8 RGB, per-channel Gaussian SSIM averaged.
+    p, t = M.quantize_uint8(prediction), M.quantize_uint8(target)
+    return {"psnr_db": M.psnr(p, t, data_range=1.0), "ssim": M.ssim(p, t, data_range=1.0)}
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in (
+        Protocol("dehaze_pooled", ("psnr_db", "ssim"), "DehazeFormer test.py", _dehaze_pooled),
+        Protocol("matlab_rgb3d", ("psnr_db", "ssim"), "MATLAB psnr/ssim (GoPro)", _matlab_rgb3d),
+        Protocol("matlab_y", ("psnr_db", "ssim"), "MATLAB rgb2ycbcr + ssim_index", _matlab_y),
+        Protocol("dpdd_float", ("psnr_db", "ssim", "mae"), "DPDD / Restormer", _dpdd_float),
+        Protocol("basicsr_rgb", ("psnr_db", "ssim"), "BasicSR metrics", _basicsr_rgb),
+    )
+}
+
+
+def list_protocols() -> list[str]:
+    return list(PROTOCOLS)
+
+
+def get_protocol(name: str) -> Protocol:
+    if name not in PROTOCOLS:
+        raise InputError(f"unknown metric protocol '{name}'; known: {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[name]
+
+
+def score_batch(
+    prediction: torch.Tensor, target: torch.Tensor, *, protocol: str, crop_border: int = 0
+) -> list[dict[str, float]]:
+    """Score N image pairs (N x 3 x H x W, float in [0, 1] or uint8) -> one dict per image.
+
+    Float predictions are clamped to [0, 1] first, as every official script does before
+    saving or scoring. `crop_border` removes that many pixels from each side (0 in every
+    protocol of the field; kept for super-resolution-style cross-checks). PSNR is +inf for
+    identical images (see `summarise` in `irnext.evaluation` for how means treat it).
+    """
+    chosen = get_protocol(protocol)
+    p, t = _unit_batch(prediction, "prediction"), _unit_batch(target, "target")
+    if p.shape != t.shape:
+        raise InputError(f"prediction {tuple(p.shape)} and target {tuple(t.shape)} differ")
+    if crop_border:
+        p = p[..., crop_border:-crop_border, crop_border:-crop_border]
+        t = t[..., crop_border:-crop_border, crop_border:-crop_border]
+    with torch.no_grad():
+        values = chosen.scorer(p.clamp(0, 1), t.clamp(0, 1))
+    columns = {k: v.detach().cpu().tolist() for k, v in values.items()}
+    return [{k: float(columns[k][i]) for k in chosen.metrics} for i in range(p.shape[0])]
+
+
+def score(prediction, target, *, protocol: str, crop_border: int = 0) -> dict[str, float]:
+    """Score one pair of H x W x 3 images (NumPy arrays or tensors; uint8, uint16 or float
+    in [0, 1]) under the named protocol: {"psnr_db", "ssim"} plus "mae" where it has one."""
+    batch = [
+        _hwc_to_batch(image, role)
+        for image, role in ((prediction, "prediction"), (target, "target"))
+    ]
+    return score_batch(*batch, protocol=protocol, crop_border=crop_border)[0]
+
+
+def _hwc_to_batch(image, role: str) -> torch.Tensor:
+    tensor = (
+        torch.from_numpy(np.ascontiguousarray(image)) if isinstance(image, np.ndarray) else image
+    )
+    if tensor.ndim != 3 or tensor.shape[-1] != 3:
+        raise InputError(f"{role} must be an H x W x 3 image, got shape {tuple(tensor.shape)}")
+    return tensor.permute(2, 0, 1).unsqueeze(0)
+
+
+def _unit_batch(images: torch.Tensor, role: str) -> torch.Tensor:
+    """Integer images are divided by their type's peak; floats must already be in [0, 1]."""
+    if images.ndim != 4 or images.shape[1] != 3:
+        raise InputError(f"{role} must be N x 3 x H x W, got shape {tuple(images.shape)}")
+    if images.dtype == torch.uint8:
+        return images.float() / 255.0
+    if images.dtype == torch.uint16:
+        return images.float() / 65535.0
+    if not images.is_floating_point():
+        raise InputError(f"{role} has dtype {images.dtype}; expected uint8, uint16 or float")
+    # The data range is never inferred: a float image on the 0-255 scale is an error, not a
+    # guess. A small overshoot of a network output is allowed and clamped.
+    if images.numel() and (images.min() < -0.5 or images.max() > 1.5):
+        raise InputError(f"{role} is float with values outside [0, 1]; pass uint8 or scale it")
+    return images.float() if images.dtype not in (torch.float32, torch.float64) else images
