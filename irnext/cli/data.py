@@ -1,0 +1,121 @@
+"""`irnext data`: list the dataset layouts, inspect a user's folder, build the synthetic benchmark.
+
+`inspect` takes ROOT on the command line or, when omitted, from `params.yaml` (`datasets:
+{name: root}`); the library below takes plain paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from irnext.cli.params import load_params, section
+from irnext.errors import InputError
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("data", help="dataset layouts, inspection, synthetic benchmark")
+    commands = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+
+    listing = commands.add_parser("list", help="every named dataset layout")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.set_defaults(func=run_list)
+
+    inspect = commands.add_parser("inspect", help="check a dataset folder and summarise it")
+    inspect.add_argument("name", help="dataset name (see `irnext data list`)")
+    inspect.add_argument("root", nargs="?", help="dataset root (default: params.yaml datasets)")
+    inspect.add_argument("--split", help="split to inspect (default: the dataset's test split)")
+    inspect.add_argument("--params", default="params.yaml", help="params file for the root")
+    inspect.add_argument(
+        "--group-list",
+        action="append",
+        default=[],
+        metavar="GROUP=FILE",
+        help="DPDD group list, e.g. indoor=indoor_labels.npy (repeat for each group)",
+    )
+    inspect.set_defaults(func=run_inspect)
+
+    synth = commands.add_parser("synth", help="build one task of the offline benchmark")
+    synth.add_argument("--task", required=True, help="haze|motion-blur|defocus|rain|snow")
+    synth.add_argument("--out", required=True, type=Path, help="output folder")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--train-count", type=int, default=32)
+    synth.add_argument("--test-count", type=int, default=6)
+    synth.add_argument("--size", type=int, default=256, help="square image side in pixels")
+    synth.add_argument(
+        "--contact-sheet", type=Path, help="contact sheet PNG (default: OUT/contact_sheet.png)"
+    )
+    synth.set_defaults(func=run_synth)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from irnext.data import dataset_info, list_datasets
+
+    infos = [dataset_info(name) for name in list_datasets()]
+    if args.json:
+        rows = [
+            {
+                "name": i.name,
+                "task": i.task,
+                "splits": list(i.splits),
+                "default_split": i.default_split,
+                "protocol": i.protocol,
+                "groups": list(i.groups),
+            }
+            for i in infos
+        ]
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{'name':<18} {'task':<15} {'protocol':<17} splits")
+    for info in infos:
+        print(f"{info.name:<18} {info.task:<15} {info.protocol:<17} {', '.join(info.splits)}")
+    return 0
+
+
+def _group_lists(entries: list[str]) -> dict[str, str]:
+    lists = {}
+    for entry in entries:
+        group, sep, path = entry.partition("=")
+        if not sep or not group or not path:
+            raise InputError(f"--group-list {entry!r}: expected GROUP=FILE, e.g. indoor=a.npy")
+        lists[group] = path
+    return lists
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from irnext.data import inspect_dataset
+
+    root = args.root
+    if root is None:
+        root = section(load_params(args.params), "datasets", args.name, source=args.params)
+    options = {}
+    if args.group_list:
+        options["group_lists"] = _group_lists(args.group_list)
+    report = inspect_dataset(args.name, root, split=args.split, **options)
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    from irnext.data.synth import build_benchmark, contact_sheet
+
+    manifest = build_benchmark(
+        task=args.task,
+        out=args.out,
+        seed=args.seed,
+        train_count=args.train_count,
+        test_count=args.test_count,
+        size_px=args.size,
+    )
+    sheet = contact_sheet(args.out, args.contact_sheet or args.out / "contact_sheet.png")
+    summary = {
+        "dataset": manifest["dataset"],
+        "out": str(args.out),
+        "train": args.train_count,
+        "test": args.test_count,
+        "size_px": args.size,
+        "contact_sheet": str(sheet),
+    }
+    print(json.dumps(summary, indent=1))
+    return 0

@@ -1,0 +1,151 @@
+"""Finding the pairs of a dataset split on disk, eagerly, with errors that show the layout.
+
+Nothing is skipped silently: an input without its target, a target no input refers to (where
+targets are one-to-one), a stray non-image file or an empty split each raise `InputError` naming
+the paths and drawing the expected tree. Hidden files (names starting with '.') are ignored:
+they are file-system bookkeeping, not data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from irnext.data.images import is_image_file
+from irnext.data.layouts import Layout
+from irnext.errors import InputError
+
+_LISTED = 10  # how many offending paths an error message lists
+
+
+@dataclass(frozen=True)
+class Pair:
+    name: str  # unique in the split: relative path without extension
+    input_path: Path
+    target_path: Path
+    group: str | None = None
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders '2' before '10' (Restormer's natsorted DPDD order)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
+def layout_error(layout: Layout, root: Path, message: str, paths=()) -> InputError:
+    listed = [str(p) for p in list(paths)[:_LISTED]]
+    more = len(list(paths)) - len(listed)
+    lines = [f"{message}"] + [f"  {p}" for p in listed]
+    if more > 0:
+        lines.append(f"  ... and {more} more")
+    lines.append(
+        f"expected layout for dataset '{layout.info.name}' (ROOT = {root}):\n"
+        f"{layout.info.layout_help}"
+    )
+    return InputError("\n".join(lines))
+
+
+def _child(folder: Path, name: str) -> Path | None:
+    """The sub-folder of `folder` called `name`, compared case-insensitively."""
+    exact = folder / name
+    if exact.is_dir():
+        return exact
+    if not folder.is_dir():
+        return None
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir() and entry.name.lower() == name.lower():
+            return entry
+    return None
+
+
+def side_folders(layout: Layout, base: Path) -> tuple[Path, Path] | None:
+    for input_name, target_name in layout.sides:
+        inputs, targets = _child(base, input_name), _child(base, target_name)
+        if inputs is not None and targets is not None:
+            return inputs, targets
+    return None
+
+
+def scene_folders(layout: Layout, base: Path) -> list[tuple[str, Path, Path]]:
+    """(scene, input folder, target folder) for GoPro-style `base/<scene>/<side>/` trees."""
+    scenes = []
+    if not base.is_dir():
+        return scenes
+    for scene in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        sides = side_folders(layout, scene)
+        if sides is not None:
+            scenes.append((scene.name, *sides))
+    return scenes
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Every image under `folder` (recursively); any other visible file is an error."""
+    files, strays = [], []
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        (files if is_image_file(path) else strays).append(path)
+    if strays:
+        raise InputError(
+            f"{folder}: non-image files in an image folder (move them out): "
+            + ", ".join(str(p) for p in strays[:_LISTED])
+        )
+    return files
+
+
+def target_stems(rule: str, stem: str) -> list[str]:
+    """Candidate target stems for an input stem, in the order they are tried."""
+    if rule == "prefix":  # RESIDE / Haze4K: 1400_1 -> 1400, 0001_0.8_0.2 -> 0001
+        return [stem.split("_")[0]]
+    if rule == "blur_gt":  # RealBlur scenes: blur_1 -> gt_1
+        return [stem, re.sub(r"^blur", "gt", stem)]
+    if rule == "rain_norain":  # original Rain100H/L: rain-001 -> norain-001
+        return [stem, re.sub(r"^rain", "norain", stem)]
+    return [stem]
+
+
+def _index(files: list[Path], folder: Path, layout: Layout, root: Path) -> dict[str, Path]:
+    index: dict[str, Path] = {}
+    for path in files:
+        key = path.relative_to(folder).with_suffix("").as_posix()
+        if key in index:
+            raise layout_error(
+                layout, root, f"two target files share the name {key!r}", [index[key], path]
+            )
+        index[key] = path
+    return index
+
+
+def pair_folders(
+    layout: Layout, root: Path, inputs: Path, targets: Path, *, prefix: str = "", rule=None
+) -> list[Pair]:
+    """Pairs from an input folder and a target folder (targets by the layout's naming rule)."""
+    rule = rule or layout.target_rule
+    target_index = _index(image_files(targets), targets, layout, root)
+    pairs, missing, used = [], [], set()
+    for path in image_files(inputs):
+        relative = path.relative_to(inputs).with_suffix("")
+        folder = relative.parent.as_posix()
+        found = None
+        for stem in target_stems(rule, relative.name):
+            for key in ([f"{folder}/{stem}"] if folder != "." else []) + [stem]:
+                if key in target_index:
+                    found = key
+                    break
+            if found:
+                break
+        if found is None:
+            missing.append(path)
+            continue
+        used.add(found)
+        pairs.append(Pair(f"{prefix}{relative.as_posix()}", path, target_index[found]))
+    if missing:
+        raise layout_error(
+            layout, root, f"{len(missing)} input image(s) have no target in {targets}:", missing
+        )
+    orphans = [target_index[k] for k in sorted(set(target_index) - used)]
+    if orphans and not layout.many_to_one:
+        raise layout_error(
+            layout, root, f"{len(orphans)} target image(s) have no input in {inputs}:", orphans
+        )
+    return pairs

@@ -1,0 +1,157 @@
+"""Reading and writing images: one decoder, bit depth taken from the file.
+
+Every image is decoded with Pillow, the one pinned decoder of this suite: JPEG decoders differ
+across OpenCV builds and SOTS-outdoor inputs are JPEG (PROTOCOLS.md section 1), so a single
+library keeps the pixels identical everywhere. Pillow reads 16-bit grayscale PNG but truncates
+16-bit *colour* PNG to 8 bits; those files (DPDD is distributed as 16-bit RGB PNG) are decoded with
+torchvision's libpng binding instead. PNG is lossless, so the decoder choice does not change a
+single value there. Writing 16-bit PNG uses the small encoder below (Pillow cannot write it).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from irnext.errors import InputError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Pillow modes converted to RGB by dropping alpha/palette; alpha is dropped, not composited,
+# as OpenCV's default colour read does in the research code that produced published numbers.
+_TO_RGB = {"RGB", "RGBA", "RGBX", "P", "PA", "LA", "CMYK", "YCbCr", "1", "L", "La", "RGBa"}
+
+
+def is_image_file(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def png_bit_depth(path: str | Path) -> int | None:
+    """Bit depth per channel from a PNG's IHDR chunk; None when the file is not a PNG."""
+    with open(path, "rb") as handle:
+        head = handle.read(26)
+    if len(head) < 26 or not head.startswith(_PNG_SIGNATURE):
+        return None
+    return head[24]
+
+
+def image_bit_depth(path: str | Path) -> int:
+    """8 or 16: the bits per channel stored in the file (read from the header only)."""
+    depth = png_bit_depth(path)
+    if depth is not None:
+        return 16 if depth == 16 else 8
+    try:
+        with Image.open(path) as image:
+            return 16 if image.mode.startswith("I;16") else 8
+    except (UnidentifiedImageError, OSError) as error:
+        raise InputError(
+            f"{path}: cannot decode image ({error}); expected PNG/JPEG/BMP/TIFF"
+        ) from error
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """float32 HxWx3 in [0, 1], scaled by the file's own bit depth (255 or 65535).
+
+    Grayscale is repeated to three channels; alpha is dropped. A missing, unreadable or
+    truncated file raises `InputError` naming it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: image file not found")
+    try:
+        pixels = _read_png16(path) if png_bit_depth(path) == 16 else _read_pillow(path)
+    except (UnidentifiedImageError, OSError, RuntimeError, SyntaxError, ValueError) as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(
+            f"{path}: cannot decode image ({error}); expected a complete PNG/JPEG/BMP/TIFF file"
+        ) from error
+    return pixels
+
+
+def _read_pillow(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        image.load()  # decodes now, so a truncated file fails here and not later
+        if image.mode.startswith("I;16"):
+            gray = np.asarray(image, dtype=np.uint16).astype(np.float32) / 65535.0
+            return np.repeat(gray[:, :, None], 3, axis=2)
+        if image.mode not in _TO_RGB:
+            raise InputError(
+                f"{path}: unsupported pixel mode {image.mode!r}; expected 8-bit or 16-bit "
+                "grayscale or colour"
+            )
+        rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return rgb.astype(np.float32) / 255.0
+
+
+def _read_png16(path: Path) -> np.ndarray:
+    from torchvision.io import ImageReadMode, decode_png
+
+    data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
+    chw = decode_png(data, mode=ImageReadMode.UNCHANGED)
+    pixels = chw.permute(1, 2, 0).numpy().astype(np.float32) / 65535.0
+    if pixels.shape[2] in (1, 2):  # gray or gray + alpha
+        pixels = np.repeat(pixels[:, :, :1], 3, axis=2)
+    return np.ascontiguousarray(pixels[:, :, :3])
+
+
+def to_hwc_array(image: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A float HxWxC (or HxW) array from a CxHxW tensor or an HxWxC / HxW array."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().float()
+        if image.ndim == 3:
+            image = image.permute(1, 2, 0)
+        image = image.numpy()
+    array = np.asarray(image)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535.0
+    return array.astype(np.float32)
+
+
+def write_image(path: str | Path, image: np.ndarray | torch.Tensor, *, bit_depth: int = 8) -> None:
+    """Write an image in [0, 1] (HxWx3 array or 3xHxW tensor) as 8-bit or 16-bit PNG/JPEG.
+
+    Values are clipped to [0, 1] and rounded to the nearest level. 16-bit needs `.png`.
+    """
+    path = Path(path)
+    if bit_depth not in (8, 16):
+        raise InputError(f"bit_depth={bit_depth}: expected 8 or 16")
+    array = np.clip(to_hwc_array(image), 0.0, 1.0)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
+        raise InputError(f"{path}: expected an HxWx3 or HxW image, got shape {array.shape}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if bit_depth == 16:
+        if path.suffix.lower() != ".png":
+            raise InputError(f"{path}: 16-bit images can only be written as .png")
+        path.write_bytes(encode_png16(np.rint(array * 65535.0).astype(np.uint16)))
+        return
+    Image.fromarray(np.rint(array * 255.0).astype(np.uint8)).save(path)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def encode_png16(pixels: np.ndarray) -> bytes:
+    """A 16-bit PNG (grayscale HxW or RGB HxWx3 uint16), rows unfiltered, zlib level 6."""
+    height, width = pixels.shape[:2]
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    colour_type = {1: 0, 3: 2}[channels]
+    rows = pixels.astype(">u2").view(np.uint8).reshape(height, width * channels * 2)
+    raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1)  # filter type 0
+    header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
+    return (
+        _PNG_SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
+        + _chunk(b"IEND", b"")
+    )

@@ -1,0 +1,159 @@
+"""`build_benchmark`: write one task of the offline synthetic benchmark to disk.
+
+Layout (what the synth-* datasets read): `OUT/{train,test}/{input,target}/NAME.png` and
+`OUT/manifest.json` with every sample's photograph, crop and degradation parameters. Each sample
+draws from its own generator seeded by (seed, task, split, index), so a fixed seed gives
+byte-identical files whatever the order or number of samples built before it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import PIL
+import scipy
+import skimage
+from skimage.transform import resize
+
+from irnext import __version__
+from irnext.data.images import read_image, write_image
+from irnext.data.layouts import SYNTH_TASKS
+from irnext.data.synth.common import psnr_db, synthetic_depth
+from irnext.data.synth.defocus import degrade_defocus
+from irnext.data.synth.haze import degrade_haze
+from irnext.data.synth.motion_blur import degrade_motion_blur
+from irnext.data.synth.photos import Photo, load_photo, photo_path, photos_for
+from irnext.data.synth.rain import degrade_rain
+from irnext.data.synth.snow import degrade_snow
+from irnext.errors import InputError
+
+DEGRADATIONS = {
+    "haze": degrade_haze,
+    "motion-blur": degrade_motion_blur,
+    "defocus": degrade_defocus,
+    "rain": degrade_rain,
+    "snow": degrade_snow,
+}
+TASK_NAMES = tuple(name for name, _, _ in SYNTH_TASKS)
+
+
+@functools.cache
+def _photo(photo: Photo) -> tuple[np.ndarray, np.ndarray | None]:
+    return load_photo(photo)
+
+
+def sample_crop(
+    photo: Photo, rng: np.random.Generator, *, size_px: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """A random rescaled square crop of a photograph and of its depth (measured or synthetic)."""
+    image, depth = _photo(photo)
+    shortest = min(image.shape[:2])
+    low = max(size_px / shortest, 0.5)
+    scale = float(rng.uniform(low, max(low, 1.0)))
+    height = max(size_px, round(image.shape[0] * scale))
+    width = max(size_px, round(image.shape[1] * scale))
+    top = int(rng.integers(0, height - size_px + 1))
+    left = int(rng.integers(0, width - size_px + 1))
+    window = (slice(top, top + size_px), slice(left, left + size_px))
+    scaled = resize(image, (height, width), order=1, anti_aliasing=True, preserve_range=True)
+    crop = np.clip(scaled[window], 0.0, 1.0).astype(np.float32)
+    if depth is not None:
+        depth_crop = resize(depth, (height, width), order=1, anti_aliasing=True)[window]
+        depth_source = "disparity"
+    else:
+        depth_crop = synthetic_depth((size_px, size_px), rng)
+        depth_source = "synthetic"
+    crop_info = {
+        "scale": round(scale, 4),
+        "top": top,
+        "left": left,
+        "size_px": size_px,
+        "depth_source": depth_source,
+    }
+    return crop, depth_crop.astype(np.float32), crop_info
+
+
+def build_sample(
+    task: str, photo: Photo, *, seed: int, split: str, index: int, size_px: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    task_id = TASK_NAMES.index(task)
+    rng = np.random.default_rng([seed, task_id, ("train", "test").index(split), index])
+    clean, depth, crop_info = sample_crop(photo, rng, size_px=size_px)
+    degraded, params = DEGRADATIONS[task](clean, depth, rng)
+    return clean, degraded, {"crop": crop_info, "degradation": params}
+
+
+def build_benchmark(
+    *,
+    task: str,
+    out: str | Path,
+    seed: int = 0,
+    train_count: int = 32,
+    test_count: int = 6,
+    size_px: int = 256,
+) -> dict[str, Any]:
+    """Write train and test pairs for `task` under `out`; returns the manifest."""
+    if task not in DEGRADATIONS:
+        raise InputError(f"unknown synthetic task {task!r}; expected one of {list(TASK_NAMES)}")
+    if size_px < 32 or train_count < 0 or test_count < 1:
+        raise InputError(
+            f"size_px={size_px}, train_count={train_count}, test_count={test_count}: expected "
+            "size_px >= 32, train_count >= 0, test_count >= 1"
+        )
+    out = Path(out)
+    samples = []
+    for split, count in (("train", train_count), ("test", test_count)):
+        photos = photos_for(split)
+        for index in range(count):
+            photo = photos[index % len(photos)] if split == "test" else None
+            if photo is None:  # training photographs drawn at random, test ones in turn
+                photo = photos[int(np.random.default_rng([seed, index]).integers(len(photos)))]
+            clean, degraded, record = build_sample(
+                task, photo, seed=seed, split=split, index=index, size_px=size_px
+            )
+            name = f"{index:04d}_{photo.name}"
+            write_image(out / split / "input" / f"{name}.png", degraded)
+            write_image(out / split / "target" / f"{name}.png", clean)
+            stored = read_image(out / split / "input" / f"{name}.png")
+            stored_clean = read_image(out / split / "target" / f"{name}.png")
+            samples.append(
+                {
+                    "split": split,
+                    "name": name,
+                    "photo": photo.name,
+                    **record,
+                    "psnr_db": round(float(psnr_db(stored_clean, stored)), 3),
+                }
+            )
+    manifest = _manifest(task, seed, train_count, test_count, size_px, samples)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    return manifest
+
+
+def _manifest(task, seed, train_count, test_count, size_px, samples) -> dict[str, Any]:
+    # No timestamp or host here: the manifest is part of the data and must be byte-identical
+    # for a fixed seed; the versions that can change pixels are recorded instead.
+    return {
+        "dataset": f"synth-{task}",
+        "task": task,
+        "seed": seed,
+        "train_count": train_count,
+        "test_count": test_count,
+        "size_px": size_px,
+        "photos": {
+            split: {p.name: f"{p.package}:{photo_path(p).name}" for p in photos_for(split)}
+            for split in ("train", "test")
+        },
+        "generator": {
+            "irnext": __version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "scikit-image": skimage.__version__,
+            "pillow": PIL.__version__,
+        },
+        "samples": samples,
+    }

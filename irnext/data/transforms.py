@@ -1,0 +1,145 @@
+"""The training pipeline: paired random patches, flips and rotations, deterministic by seed.
+
+Randomness never comes from a global generator. The sampler draws, for each step, a dataset
+index and a 64-bit sample seed from its own generator (seeded by `seed` and the epoch); the
+dataset turns that seed into the crop and flips. So the batches depend on `seed` alone, not on
+the number of workers or which worker ran which sample.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from irnext.data.paired import PairedImageDataset, to_tensor
+from irnext.errors import InputError
+
+
+def random_patch(
+    degraded: np.ndarray,
+    clean: np.ndarray,
+    *,
+    patch_size: int,
+    flip: bool = True,
+    rotate: bool = False,
+    generator: torch.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same random `patch_size` square, flip and 90-degree rotation of both images."""
+    height, width = degraded.shape[:2]
+    if height < patch_size or width < patch_size:
+        raise InputError(
+            f"image of {width}x{height} is smaller than patch_size={patch_size}; expected "
+            "images at least as large as the training patch"
+        )
+    top = int(torch.randint(0, height - patch_size + 1, (1,), generator=generator))
+    left = int(torch.randint(0, width - patch_size + 1, (1,), generator=generator))
+    window = (slice(top, top + patch_size), slice(left, left + patch_size))
+    degraded, clean = degraded[window], clean[window]
+    if flip and bool(torch.randint(0, 2, (1,), generator=generator)):
+        degraded, clean = degraded[:, ::-1], clean[:, ::-1]
+    if rotate:
+        turns = int(torch.randint(0, 4, (1,), generator=generator))
+        degraded, clean = np.rot90(degraded, turns), np.rot90(clean, turns)
+    return np.ascontiguousarray(degraded), np.ascontiguousarray(clean)
+
+
+class PatchDataset(Dataset):
+    """Training view of a `PairedImageDataset`: item `(index, sample_seed)` -> a random patch."""
+
+    def __init__(
+        self,
+        *,
+        dataset: PairedImageDataset,
+        patch_size: int = 256,
+        flip: bool = True,
+        rotate: bool = False,
+    ) -> None:
+        self.dataset = dataset
+        self.patch_size = patch_size
+        self.flip = flip
+        self.rotate = rotate
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, item: tuple[int, int]) -> dict[str, Any]:
+        index, sample_seed = item
+        degraded, clean = self.dataset.read_pair(index)
+        generator = torch.Generator().manual_seed(sample_seed)
+        degraded, clean = random_patch(
+            degraded,
+            clean,
+            patch_size=self.patch_size,
+            flip=self.flip,
+            rotate=self.rotate,
+            generator=generator,
+        )
+        return {
+            "name": self.dataset.pairs[index].name,
+            "input": to_tensor(degraded),
+            "target": to_tensor(clean),
+        }
+
+
+class SeededSampler(Sampler):
+    """Yields `(index, sample_seed)`; epoch `e` is a fixed function of `(seed, e)`."""
+
+    def __init__(self, *, length: int, seed: int, shuffle: bool = True) -> None:
+        self.length = length
+        self.seed = seed
+        self.shuffle = shuffle
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        self.epoch += 1
+        order = torch.randperm(self.length, generator=generator) if self.shuffle else None
+        seeds = torch.randint(0, 2**62, (self.length,), generator=generator)
+        for position in range(self.length):
+            index = int(order[position]) if order is not None else position
+            yield index, int(seeds[position])
+
+
+def seed_worker(worker_id: int) -> None:
+    """Seed numpy and `random` in a loader worker from torch's per-worker seed.
+
+    Our own transforms take explicit seeds; this keeps any user transform that reaches for
+    numpy's or Python's global generator reproducible too.
+    """
+    seed = torch.initial_seed() % 2**32
+    np.random.seed(seed)  # noqa: NPY002 (the legacy global is what such transforms use)
+    random.seed(seed)
+
+
+def training_loader(
+    dataset: PairedImageDataset,
+    *,
+    batch_size: int = 8,
+    patch_size: int = 256,
+    seed: int = 0,
+    num_workers: int = 2,
+    flip: bool = True,
+    rotate: bool = False,
+    drop_last: bool = True,
+) -> DataLoader:
+    """Shuffled batches of random paired patches; same `seed` -> same batches."""
+    patches = PatchDataset(dataset=dataset, patch_size=patch_size, flip=flip, rotate=rotate)
+    return DataLoader(
+        patches,
+        batch_size=batch_size,
+        sampler=SeededSampler(length=len(dataset), seed=seed),
+        num_workers=num_workers,
+        worker_init_fn=seed_worker,
+        generator=torch.Generator().manual_seed(seed),
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+        drop_last=drop_last,
+    )
