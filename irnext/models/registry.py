@@ -45,7 +45,7 @@ def register(entry: ModelEntry) -> ModelEntry:
 
 def _ensure_loaded() -> None:
     # Entries live next to their architectures; importing the modules registers them.
-    from irnext.models import variants  # noqa: F401
+    from irnext.models import baselines, variants  # noqa: F401
 
 
 def list_models(task: str | None = None) -> list[str]:

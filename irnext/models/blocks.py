@@ -1,0 +1,212 @@
+"""IRNeXt's building blocks (IRNeXt_SPEC section 1; paper section 3).
+
+Order: helpers, the local attention module (DynamicFilter), the multi-scale module, the residual
+block and stage, the multi-input modules (ShallowConvModule, FeatureFusion).
+
+Every convolution is wrapped in an `nn.Sequential` (conv, then GELU when activated), mirroring the
+official `BasicConv`, so that `irnext.models.official` can map keys one to one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv_block(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    *,
+    stride: int = 1,
+    bias: bool = True,
+    act: bool = True,
+    transpose: bool = False,
+) -> nn.Sequential:
+    """Conv (or transposed conv) with 'same' padding, optionally followed by GELU."""
+    if transpose:
+        # Official BasicConv: padding k // 2 - 1, so a 4x4 stride-2 kernel exactly doubles H, W.
+        layer: nn.Module = nn.ConvTranspose2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2 - 1,
+            bias=bias,
+        )
+    else:
+        layer = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=kernel_size // 2,
+            bias=bias,
+        )
+    return nn.Sequential(layer, nn.GELU()) if act else nn.Sequential(layer)
+
+
+def apply_dynamic_filter(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Filter each image with its own per-group k x k kernels, reflect-padded.
+
+    x: N x C x H x W; kernels: N x G x k x k, channel c using kernel c // (C / G).
+    Computed as one depthwise convolution over the N*C channels of a 1-image batch: the same
+    sums as the official `F.unfold` formulation, without materialising the k*k-fold unfolded
+    tensor (see tests/reference_irnext.py for the unfold form).
+    """
+    n, c, h, w = x.shape
+    groups, k = kernels.shape[1], kernels.shape[-1]
+    weight = kernels.reshape(n, groups, 1, k, k).expand(n, groups, c // groups, k, k)
+    x = F.pad(x, [k // 2] * 4, mode="reflect")
+    out = F.conv2d(x.reshape(1, n * c, *x.shape[-2:]), weight.reshape(n * c, 1, k, k), groups=n * c)
+    return out.reshape(n, c, h, w)
+
+
+class DynamicFilter(nn.Module):
+    """Local attention module (LAM): a content-adaptive low-pass filter + frequency modulation.
+
+    A per-image, per-group k x k kernel is predicted from the globally pooled features
+    (tanh(BN(conv1x1(GAP(x))))) and applied to x. With `frequency_modulation`, the low-pass part
+    and the residual high frequencies are re-weighted per channel by W, lambda_l and lambda_h
+    (all zero-initialised, so the module starts as the identity; official `dynamic_filter`).
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        *,
+        groups: int = 8,
+        kernel_size: int = 3,
+        frequency_modulation: bool = True,
+    ) -> None:
+        super().__init__()
+        if channels % groups:
+            raise ValueError(f"filter_groups={groups} must divide the channel count {channels}")
+        if kernel_size % 2 == 0:
+            raise ValueError(f"filter_kernel must be odd, got {kernel_size}")
+        self.groups, self.kernel_size = groups, kernel_size
+        self.kernel_head = nn.Conv2d(channels, groups * kernel_size**2, 1, bias=False)
+        # NOTE: BatchNorm over an N x G*k*k x 1 x 1 tensor: training needs batch size >= 2.
+        self.norm = nn.BatchNorm2d(groups * kernel_size**2)
+        nn.init.kaiming_normal_(self.kernel_head.weight, mode="fan_out", nonlinearity="relu")
+        self.frequency_modulation = frequency_modulation
+        if frequency_modulation:
+            self.freq_weight = nn.Parameter(torch.zeros(channels, 1, 1))  # W ("inside_all")
+            self.lambda_low = nn.Parameter(torch.zeros(channels))
+            self.lambda_high = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(2, 3), keepdim=True)
+        kernels = torch.tanh(self.norm(self.kernel_head(mean)))
+        k = self.kernel_size
+        low = apply_dynamic_filter(x, kernels.reshape(x.shape[0], self.groups, k, k))
+        if not self.frequency_modulation:
+            return low
+        low = low * (1 + self.freq_weight) - self.freq_weight * mean
+        return self.lambda_low[:, None, None] * low + (1 + self.lambda_high[:, None, None]) * x
+
+
+class MultiScaleModule(nn.Module):
+    """Multi-scale module (MSM): coarse-to-fine pooled branches, each filtered by a LAM.
+
+    Branch i pools x by pool_sizes[i], adds the upsampled output of the coarser branch, then
+    applies conv3x3 and the LAM; all branch outputs are upsampled to x's size and summed with x.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        *,
+        pool_sizes: Sequence[int] = (8, 4, 2),
+        lam: bool = True,
+        filter_groups: int = 8,
+        filter_kernel: int = 3,
+        frequency_modulation: bool = True,
+    ) -> None:
+        super().__init__()
+        self.pool_sizes = tuple(pool_sizes)
+        self.convs = nn.ModuleList(
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False) for _ in self.pool_sizes
+        )
+        self.filters = nn.ModuleList(
+            DynamicFilter(
+                channels,
+                groups=filter_groups,
+                kernel_size=filter_kernel,
+                frequency_modulation=frequency_modulation,
+            )
+            if lam
+            else nn.Identity()
+            for _ in self.pool_sizes
+        )
+        self.fuse = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, coarser = x, None
+        for pool, conv, lam in zip(self.pool_sizes, self.convs, self.filters):
+            y = F.avg_pool2d(x, pool)
+            if coarser is not None:
+                # The official code upsamples by scale_factor=2; with align_corners=True that is
+                # the same grid as resizing to the pooled size, which also allows any pool ratio.
+                y = y + _resize(coarser, y)
+            coarser = lam(conv(y))
+            out = out + _resize(coarser, x)
+        return self.fuse(F.gelu(out))
+
+
+def _resize(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=True)
+
+
+class ResBlock(nn.Module):
+    """conv3x3 + GELU -> [MSM] -> conv3x3, with an identity skip."""
+
+    def __init__(self, channels: int, *, msm: MultiScaleModule | None = None) -> None:
+        super().__init__()
+        self.conv1 = conv_block(channels, channels, 3)
+        self.msm = msm if msm is not None else nn.Identity()
+        self.conv2 = conv_block(channels, channels, 3, act=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv2(self.msm(self.conv1(x)))
+
+
+class Stage(nn.Module):
+    """`num_res` residual blocks; only the last carries the multi-scale module (official EBlock)."""
+
+    def __init__(self, channels: int, *, num_res: int, msm_kwargs: dict | None) -> None:
+        super().__init__()
+        last_msm = MultiScaleModule(channels, **msm_kwargs) if msm_kwargs is not None else None
+        self.blocks = nn.Sequential(
+            *(ResBlock(channels) for _ in range(num_res - 1)), ResBlock(channels, msm=last_msm)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(x)
+
+
+class ShallowConvModule(nn.Sequential):
+    """SCM: shallow features of a downscaled input image (MIMO-UNet lineage)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(
+            conv_block(3, channels // 4, 3),
+            conv_block(channels // 4, channels // 2, 1),
+            conv_block(channels // 2, channels // 2, 3),
+            conv_block(channels // 2, channels, 1, act=False),
+            nn.InstanceNorm2d(channels, affine=True),
+        )
+
+
+class FeatureFusion(nn.Module):
+    """FAM: merge the encoder features with the SCM features of the same scale."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.merge = conv_block(2 * channels, channels, 3, act=False)
+
+    def forward(self, x: torch.Tensor, shallow: torch.Tensor) -> torch.Tensor:
+        return self.merge(torch.cat([x, shallow], dim=1))

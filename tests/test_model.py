@@ -1,0 +1,157 @@
+"""IRNeXt network: sizes against the official counts, every switch, every named variant."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import irnext
+from irnext.models.blocks import DynamicFilter, apply_dynamic_filter
+from tests.reference_irnext import dynamic_filter_unfold
+
+# IRNEXT_SPEC section 2: counted by running the official model.
+OFFICIAL_PARAMS = {2: 3_905_161, 4: 5_455_241, 8: 8_555_401, 14: 13_205_641, 16: 14_755_721}
+
+SMALL = dict(num_res=2, width=8, filter_groups=2)
+# One entry per ablation axis of IRNEXT_SPEC section 6, each away from the paper value.
+SWITCHES = {
+    "no_msm": dict(msm=False),
+    "two_pools": dict(pool_sizes=(4, 2)),
+    "one_pool": dict(pool_sizes=(2,)),
+    "no_lam": dict(lam=False),
+    "no_freq_mod": dict(frequency_modulation=False),
+    "groups_4": dict(filter_groups=4),
+    "kernel_5": dict(filter_kernel=5),
+    "single_input": dict(multi_input=False),
+    "single_output": dict(multi_output=False),
+    "bilinear_inputs": dict(input_downsample="bilinear"),
+    "area_inputs": dict(input_downsample="area"),
+    "bilinear_up": dict(upsample="bilinear"),
+    "num_res_1": dict(num_res=1),
+    "width_16": dict(width=16),
+    "bare": dict(msm=False, multi_input=False, multi_output=False, upsample="bilinear"),
+}
+
+
+def n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def macs(model: torch.nn.Module, size: int = 64) -> float:
+    with FlopCounterMode(display=False) as counter:
+        model(torch.rand(2, 3, size, size))
+    return counter.get_total_flops() / 2
+
+
+@pytest.mark.parametrize("num_res", sorted(OFFICIAL_PARAMS))
+def test_parameter_counts_match_official(num_res):
+    assert n_params(irnext.IRNeXt(num_res=num_res)) == OFFICIAL_PARAMS[num_res]
+
+
+def test_default_is_the_dehazing_release():
+    model = irnext.IRNeXt()
+    assert model.config["num_res"] == 4 and model.config["width"] == 32
+    assert model.config["pool_sizes"] == (8, 4, 2) and model.config["filter_groups"] == 8
+    assert (model.size_multiple, model.min_size) == (32, 64)
+    assert n_params(irnext.create_model("irnext-dehaze")) == OFFICIAL_PARAMS[4]
+    assert n_params(irnext.create_model("irnext-motion-deblur")) == OFFICIAL_PARAMS[14]
+
+
+def test_constructor_is_keyword_only():
+    with pytest.raises(TypeError):
+        irnext.IRNeXt(4)  # type: ignore[misc]
+
+
+def check_trains(model: torch.nn.Module, height: int, width: int) -> list[torch.Tensor]:
+    model.train()
+    x = torch.rand(2, 3, height, width)
+    outputs = model(x)
+    assert outputs[-1].shape == x.shape
+    for out in outputs:
+        assert torch.isfinite(out).all()
+    sum(out.square().mean() for out in outputs).backward()
+    missing = [name for name, p in model.named_parameters() if p.grad is None]
+    assert not missing, f"parameters without gradient: {missing}"
+    return outputs
+
+
+@pytest.mark.parametrize("switch", sorted(SWITCHES))
+def test_every_switch_builds_runs_and_trains(switch):
+    model = irnext.IRNeXt(**{**SMALL, **SWITCHES[switch]})
+    # Non-square sides, each a different multiple of what the configuration needs.
+    m = model.size_multiple
+    outputs = check_trains(model, max(model.min_size, 2 * m), max(model.min_size, 2 * m) + m)
+    expected_scales = 3 if model.config["multi_output"] else 1
+    assert len(outputs) == expected_scales
+    assert [o.shape[-1] for o in outputs] == sorted(o.shape[-1] for o in outputs)
+
+
+@pytest.mark.parametrize(
+    "switch", ["no_msm", "no_lam", "no_freq_mod", "single_input", "single_output", "one_pool"]
+)
+def test_removed_component_removes_parameters_and_compute(switch):
+    paper = irnext.IRNeXt(**SMALL)
+    ablated = irnext.IRNeXt(**{**SMALL, **SWITCHES[switch]})
+    assert n_params(ablated) < n_params(paper)
+    if switch != "no_freq_mod":  # the modulation is element-wise: no MACs either way
+        assert macs(ablated) < macs(paper)
+
+
+def test_lam_starts_as_identity():
+    lam = DynamicFilter(16, groups=4).eval()
+    x = torch.randn(2, 16, 8, 8)
+    assert torch.equal(lam(x), x)
+
+
+@pytest.mark.parametrize(("channels", "groups", "kernel"), [(32, 8, 3), (64, 8, 3), (16, 4, 5)])
+def test_grouped_conv_lam_equals_unfold(channels, groups, kernel):
+    gen = torch.Generator().manual_seed(channels)
+    x = torch.randn(3, channels, 12, 17, generator=gen)
+    kernels = torch.randn(3, groups * kernel**2, generator=gen)
+    reference = dynamic_filter_unfold(x, kernels, groups)
+    fast = apply_dynamic_filter(x, kernels.view(3, groups, kernel, kernel))
+    torch.testing.assert_close(fast, reference, atol=1e-5, rtol=1e-5)
+
+
+IRNEXT_NAMES = [n for n in irnext.list_models() if irnext.model_entry(n).architecture == "IRNeXt"]
+
+
+def test_every_task_has_a_named_variant():
+    tasks = {irnext.model_entry(n).task for n in IRNEXT_NAMES}
+    assert tasks == {"dehaze", "desnow", "motion_deblur", "defocus_deblur", "derain", "test"}
+
+
+@pytest.mark.parametrize("name", IRNEXT_NAMES)
+def test_named_irnext_variants(name):
+    model = irnext.create_model(name)
+    assert model.irnext_spec["name"] == name
+    size = model.min_size
+    check_trains(model, size, size + model.size_multiple)
+    entry = irnext.model_entry(name)
+    assert entry.source
+    if name in ("irnext-desnow", "irnext-motion-deblur", "irnext-defocus-deblur", "irnext-derain"):
+        assert entry.assumption  # inferred configurations are marked as such
+
+
+def test_create_model_overrides_and_unknown_name():
+    model = irnext.create_model("irnext-dehaze", lam=False)
+    assert model.config["lam"] is False and model.config["num_res"] == 4
+    with pytest.raises(ValueError, match="unknown model 'irnext-nope'"):
+        irnext.create_model("irnext-nope")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(pool_sizes=(2, 4)), "decreasing"),
+        (dict(width=30), "multiple of 4"),
+        (dict(filter_groups=5), "must divide"),
+        (dict(filter_kernel=4), "odd"),
+        (dict(upsample="pixelshuffle"), "upsample"),
+        (dict(num_res=0), "num_res"),
+    ],
+)
+def test_invalid_configurations_are_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        irnext.IRNeXt(**kwargs)
