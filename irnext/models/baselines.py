@@ -1,0 +1,232 @@
+"""Transformer and CNN baselines, built from spandrel's architecture classes in the papers'
+configurations, plus loading of a user's official weights through spandrel's auto-detection.
+
+spandrel (and spandrel-extra-arches for the non-commercial Restormer and MPRNet) re-implements
+each official network with the official state_dict keys and outputs; we only fix the
+hyper-parameters of the published models and the padding each needs at test time.
+Parameter counts (millions) of these configurations match the papers: see `PUBLISHED_PARAMS_M`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from irnext.errors import InputError
+from irnext.models import dehazeformer  # noqa: F401  (registers the dehazeformer-* models)
+from irnext.models.registry import ModelEntry, register, register_architecture
+from irnext.models.tlc import apply_tlc
+
+ACADEMIC = "non-commercial academic licence (official repository)"
+
+# Paper-reported sizes, in millions of parameters, with their source.
+PUBLISHED_PARAMS_M = {
+    "restormer": (26.13, "Zamir et al., CVPR 2022, Table 1"),
+    "nafnet-w64": (67.89, "Chen et al., ECCV 2022 (NAFNet GoPro width 64)"),
+    "uformer-b": (50.88, "Wang et al., CVPR 2022, Table 1"),
+    "mprnet-deblur": (20.1, "Zamir et al., CVPR 2021 (deblurring model)"),
+    "mprnet-derain": (3.6, "Zamir et al., CVPR 2021 (deraining model)"),
+    "fftformer": (16.6, "Kong et al., CVPR 2023, Table 1"),
+}
+
+
+class SpandrelBaseline(nn.Module):
+    """A spandrel network with the padding facts `irnext.inference.restore` reads.
+
+    `square_multiple` reproduces Uformer's official test (`expand2square`): the image is placed
+    in the centre of a zero square whose side is a multiple of 128, and cropped back after.
+    `first_output` picks MPRNet's final stage from its list of stage outputs.
+    """
+
+    def __init__(
+        self,
+        *,
+        net: nn.Module,
+        size_multiple: int = 1,
+        min_size: int = 1,
+        square_multiple: int | None = None,
+        first_output: bool = False,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.size_multiple, self.min_size = size_multiple, min_size
+        self.square_multiple, self.first_output = square_multiple, first_output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.square_multiple is None:
+            return self._run(x)
+        height, width = x.shape[-2:]
+        side = math.ceil(max(height, width) / self.square_multiple) * self.square_multiple
+        top, left = (side - height) // 2, (side - width) // 2
+        padded = F.pad(x, (left, side - width - left, top, side - height - top))
+        return self._run(padded)[..., top : top + height, left : left + width]
+
+    def _run(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        return out[0] if self.first_output else out
+
+
+def _restormer(**kwargs: Any) -> nn.Module:
+    from spandrel_extra_arches.architectures.Restormer import Restormer
+
+    return SpandrelBaseline(net=Restormer(**kwargs), size_multiple=8, min_size=8)
+
+
+def _nafnet(*, tlc: bool = False, tlc_train_size: int = 256, **kwargs: Any) -> nn.Module:
+    from spandrel.architectures.NAFNet import NAFNet
+
+    multiple = 2 ** len(kwargs.get("enc_blk_nums", ()))
+    model = SpandrelBaseline(net=NAFNet(**kwargs), size_multiple=multiple, min_size=multiple)
+    return apply_tlc(model, train_size=tlc_train_size) if tlc else model
+
+
+def _uformer(**kwargs: Any) -> nn.Module:
+    from spandrel.architectures.Uformer import Uformer
+
+    return SpandrelBaseline(net=Uformer(**kwargs), square_multiple=128)
+
+
+def _mprnet(**kwargs: Any) -> nn.Module:
+    from spandrel_extra_arches.architectures.MPRNet import MPRNet
+
+    return SpandrelBaseline(net=MPRNet(**kwargs), size_multiple=8, min_size=8, first_output=True)
+
+
+def _fftformer(**kwargs: Any) -> nn.Module:
+    from spandrel.architectures.FFTformer import FFTformer
+
+    # 8x8 FFT patches at the 1/4 scale: sides must be multiples of 32 (spandrel's requirement).
+    return SpandrelBaseline(net=FFTformer(**kwargs), size_multiple=32, min_size=32)
+
+
+for _name, _constructor in (
+    ("restormer", _restormer),
+    ("nafnet", _nafnet),
+    ("uformer", _uformer),
+    ("mprnet", _mprnet),
+    ("fftformer", _fftformer),
+):
+    register_architecture(_name, _constructor)
+
+_NAFNET_GOPRO = {"middle_blk_num": 1, "enc_blk_nums": [1, 1, 1, 28], "dec_blk_nums": [1, 1, 1, 1]}
+_ENTRIES = (
+    ModelEntry(
+        "restormer",
+        "restormer",
+        {},
+        "motion_deblur",
+        ACADEMIC,
+        "Zamir et al., CVPR 2022; official Deblurring_Restormer.yml (dim 48, blocks "
+        "4/6/6/8, heads 1/2/4/8, FFN 2.66); the same network serves deraining and "
+        "single-image defocus deblurring",
+    ),
+    ModelEntry(
+        "nafnet-w64",
+        "nafnet",
+        {"width": 64, **_NAFNET_GOPRO},
+        "motion_deblur",
+        "MIT",
+        "Chen et al., ECCV 2022; official options/test/GoPro/NAFNet-width64.yml; "
+        "tlc=True adds the test-time local converter",
+    ),
+    ModelEntry(
+        "nafnet-w32",
+        "nafnet",
+        {"width": 32, **_NAFNET_GOPRO},
+        "motion_deblur",
+        "MIT",
+        "Chen et al., ECCV 2022; official options/test/GoPro/NAFNet-width32.yml",
+    ),
+    ModelEntry(
+        "uformer-b",
+        "uformer",
+        {
+            "embed_dim": 32,
+            "win_size": 8,
+            "token_projection": "linear",
+            "token_mlp": "leff",
+            "depths": [1, 2, 8, 8, 2, 8, 8, 2, 1],
+            "modulator": True,
+        },
+        "motion_deblur",
+        "MIT",
+        "Wang et al., CVPR 2022; official Uformer_B (embed 32, depths 1-2-8-8-2-8-8-2-1, "
+        "modulator); tested on a centred zero-padded square, as the official test",
+    ),
+    ModelEntry(
+        "mprnet-deblur",
+        "mprnet",
+        {"n_feat": 96, "scale_unetfeats": 48, "scale_orsnetfeats": 32},
+        "motion_deblur",
+        ACADEMIC,
+        "Zamir et al., CVPR 2021; official Deblurring/MPRNet.py",
+    ),
+    ModelEntry(
+        "mprnet-derain",
+        "mprnet",
+        {"n_feat": 40, "scale_unetfeats": 20, "scale_orsnetfeats": 16},
+        "derain",
+        ACADEMIC,
+        "Zamir et al., CVPR 2021; official Deraining/MPRNet.py",
+    ),
+    ModelEntry(
+        "fftformer",
+        "fftformer",
+        {},
+        "motion_deblur",
+        "MIT",
+        "Kong et al., CVPR 2023; official fftformer_arch.py defaults (dim 48, blocks "
+        "6/6/12, 4 refinement, FFN 3)",
+    ),
+)
+for _entry in _ENTRIES:
+    register(_entry)
+
+
+# spandrel architecture id -> how its official networks are padded at test time
+_PADDING = {
+    "Restormer": {"size_multiple": 8, "min_size": 8},
+    "MPRNet": {"size_multiple": 8, "min_size": 8, "first_output": True},
+    "Uformer": {"square_multiple": 128},
+    "FFTformer": {"size_multiple": 32, "min_size": 32},
+    "NAFNet": {"size_multiple": 16, "min_size": 16},
+}
+
+
+def load_baseline_weights(path: str | Path, *, tlc: bool = False) -> nn.Module:
+    """Build a baseline from a user's downloaded official weights (.pth/.safetensors), with
+    spandrel detecting the architecture and every hyper-parameter from the state_dict."""
+    import spandrel
+    import spandrel_extra_arches
+
+    spandrel_extra_arches.install(ignore_duplicates=True)
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"baseline weights '{path}' do not exist; expected a .pth file")
+    try:
+        descriptor = spandrel.ModelLoader().load_from_file(path)
+    except (spandrel.UnsupportedModelError, ValueError) as error:
+        raise InputError(
+            f"'{path}' is not the state_dict of a supported baseline "
+            f"({', '.join(_PADDING)}): {error}"
+        ) from error
+    arch = descriptor.architecture.id
+    if arch not in _PADDING:
+        raise InputError(f"'{path}' holds a {arch} network; supported: {', '.join(_PADDING)}")
+    model = SpandrelBaseline(net=descriptor.model, **_PADDING[arch])
+    if tlc:
+        if arch != "NAFNet":
+            raise InputError(f"TLC applies to NAFNet weights; '{path}' holds {arch}")
+        apply_tlc(model)
+    model.irnext_spec = {
+        "name": f"{arch.lower()} ({path.name})",
+        "architecture": arch,
+        "kwargs": {},
+        "weights": str(path),
+    }
+    return model.eval()
