@@ -40,13 +40,12 @@ def find_pairs(layout: Layout, root: Path, split: str, **options) -> list[Pair]:
 
 
 def _folders(layout: Layout, root: Path, split: str) -> list[Pair]:
-    tried = []
-    for candidate in layout.bases[split]:
-        base = (root / candidate) if candidate != "." else root
-        tried.append(base)
+    tried = [(root / c) if c != "." else root for c in layout.bases[split]]
+    for base in tried:  # flat input/target folders first, at any candidate base
         sides = side_folders(layout, base)
         if sides is not None:
             return pair_folders(layout, root, *sides)
+    for base in tried:  # then GoPro-style scene folders
         scenes = scene_folders(layout, base)
         if scenes:
             pairs = []
@@ -85,7 +84,7 @@ def _realblur(layout: Layout, root: Path, split: str) -> list[Pair]:
     variant = layout.info.name[-1].upper()
     listing = root / f"RealBlur_{variant}_{split}_list.txt"
     if not listing.is_file():
-        if any(root.glob(f"RealBlur-{variant}_*")) or scene_folders(layout, root):
+        if any(root.glob(f"RealBlur-{variant}_*")) or any(root.glob("scene[0-9]*")):
             raise layout_error(
                 layout,
                 root,

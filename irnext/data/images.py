@@ -11,6 +11,7 @@ single value there. Writing 16-bit PNG uses the small encoder below (Pillow cann
 from __future__ import annotations
 
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -93,7 +94,11 @@ def _read_png16(path: Path) -> np.ndarray:
     from torchvision.io import ImageReadMode, decode_png
 
     data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
-    chw = decode_png(data, mode=ImageReadMode.UNCHANGED)
+    with warnings.catch_warnings():
+        # torchvision 0.29 announces that its image codecs move to torchcodec; until then
+        # it is the installed libpng binding that reads 16-bit colour PNG.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        chw = decode_png(data, mode=ImageReadMode.UNCHANGED)
     pixels = chw.permute(1, 2, 0).numpy().astype(np.float32) / 65535.0
     if pixels.shape[2] in (1, 2):  # gray or gray + alpha
         pixels = np.repeat(pixels[:, :, :1], 3, axis=2)
