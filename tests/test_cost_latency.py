@@ -1,0 +1,47 @@
+"""Latency harness on CPU with a tiny model."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from irnext.cost.latency import measure_latency, time_callable
+from irnext.errors import InputError
+
+
+def test_time_callable_measures_a_known_sleep() -> None:
+    record = time_callable(lambda: time.sleep(0.004), device="cpu", warmup=1, runs=7)
+    assert 4.0 <= record["latency_ms_median"] < 40.0
+    assert record["latency_ms_p10"] <= record["latency_ms_median"] <= record["latency_ms_p90"]
+    assert record["latency_ms_iqr"] >= 0
+    assert record["runs"] == 7 and record["peak_memory_mib"] is None  # not measurable on CPU
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
+def test_measure_latency_record_on_cpu(dtype: str) -> None:
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.GELU(), nn.Conv2d(8, 3, 3, padding=1))
+    record = measure_latency(
+        model,
+        (1, 3, 32, 32),
+        device="cpu",
+        dtype=dtype,
+        warmup=2,
+        runs=5,
+        batch=2,
+        channels_last=True,
+    )
+    assert record["input_shape"] == [2, 3, 32, 32] and record["batch"] == 2
+    assert record["precision"] == dtype == record["environment"]["precision"]
+    assert record["threads"] == torch.get_num_threads()
+    assert record["latency_ms_median"] > 0
+    assert record["throughput_images_per_s"] == pytest.approx(2e3 / record["latency_ms_median"])
+    assert record["environment"]["torch"] == torch.__version__
+    assert record["process_peak_rss_mib"] > 0
+
+
+def test_unknown_precision_is_rejected() -> None:
+    with pytest.raises(InputError, match="fp16"):
+        measure_latency(nn.Identity(), (1, 3, 8, 8), dtype="fp16")
