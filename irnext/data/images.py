@@ -61,33 +61,37 @@ def read_image(path: str | Path) -> np.ndarray:
     Grayscale is repeated to three channels; alpha is dropped. A missing, unreadable or
     truncated file raises `InputError` naming it.
     """
+    pixels = read_image_native(path)
+    return pixels.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
+
+
+def read_image_native(path: str | Path) -> np.ndarray:
+    """The stored integers, uint8 or uint16 HxWx3 (training crops before converting)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: image file not found")
     try:
-        pixels = _read_png16(path) if png_bit_depth(path) == 16 else _read_pillow(path)
+        return _read_png16(path) if png_bit_depth(path) == 16 else _read_pillow(path)
+    except InputError:
+        raise
     except (UnidentifiedImageError, OSError, RuntimeError, SyntaxError, ValueError) as error:
-        if isinstance(error, InputError):
-            raise
         raise InputError(
             f"{path}: cannot decode image ({error}); expected a complete PNG/JPEG/BMP/TIFF file"
         ) from error
-    return pixels
 
 
 def _read_pillow(path: Path) -> np.ndarray:
     with Image.open(path) as image:
         image.load()  # decodes now, so a truncated file fails here and not later
         if image.mode.startswith("I;16"):
-            gray = np.asarray(image, dtype=np.uint16).astype(np.float32) / 65535.0
+            gray = np.asarray(image).astype(np.uint16)
             return np.repeat(gray[:, :, None], 3, axis=2)
         if image.mode not in _TO_RGB:
             raise InputError(
                 f"{path}: unsupported pixel mode {image.mode!r}; expected 8-bit or 16-bit "
                 "grayscale or colour"
             )
-        rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
-    return rgb.astype(np.float32) / 255.0
+        return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
 def _read_png16(path: Path) -> np.ndarray:
@@ -99,10 +103,10 @@ def _read_png16(path: Path) -> np.ndarray:
         # it is the installed libpng binding that reads 16-bit colour PNG.
         warnings.simplefilter("ignore", DeprecationWarning)
         chw = decode_png(data, mode=ImageReadMode.UNCHANGED)
-    pixels = chw.permute(1, 2, 0).numpy().astype(np.float32) / 65535.0
+    pixels = chw.permute(1, 2, 0).numpy()
     if pixels.shape[2] in (1, 2):  # gray or gray + alpha
         pixels = np.repeat(pixels[:, :, :1], 3, axis=2)
-    return np.ascontiguousarray(pixels[:, :, :3])
+    return np.ascontiguousarray(pixels[:, :, :3]).astype(np.uint16)
 
 
 def to_hwc_array(image: np.ndarray | torch.Tensor) -> np.ndarray:

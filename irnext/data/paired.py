@@ -12,9 +12,16 @@ from torch.utils.data import Dataset
 
 from irnext.data.discover import Pair
 from irnext.data.finders import find_pairs
-from irnext.data.images import read_image
+from irnext.data.images import read_image_native
 from irnext.data.layouts import DatasetInfo, layout
 from irnext.errors import InputError
+
+
+def to_unit_float(pixels: np.ndarray) -> np.ndarray:
+    """uint8 / uint16 pixels scaled by their own bit depth to float32 in [0, 1]."""
+    if pixels.dtype in (np.uint8, np.uint16):
+        return pixels.astype(np.float32) / np.float32(np.iinfo(pixels.dtype).max)
+    return pixels.astype(np.float32)
 
 
 def to_tensor(image: np.ndarray) -> torch.Tensor:
@@ -53,10 +60,12 @@ class PairedImageDataset(Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def read_pair(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """The decoded (input, target) arrays of pair `index`, quirks applied, sizes checked."""
+    def read_pair(self, index: int, *, native: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The decoded (input, target) HxWx3 arrays of pair `index`, quirks applied, sizes
+        checked: float32 in [0, 1], or with `native` the stored uint8/uint16 integers."""
         pair = self.pairs[index]
-        degraded, clean = read_image(pair.input_path), read_image(pair.target_path)
+        degraded = read_image_native(pair.input_path)
+        clean = read_image_native(pair.target_path)
         border = self.layout.gt_border_px
         if (
             border
@@ -72,7 +81,9 @@ class PairedImageDataset(Dataset):
                 f"its target {pair.target_path} ({clean.shape[1]}x{clean.shape[0]}); a pair "
                 "must have equal sizes"
             )
-        return degraded, clean
+        if native:
+            return degraded, clean
+        return to_unit_float(degraded), to_unit_float(clean)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         degraded, clean = self.read_pair(index)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from irnext.data.paired import PairedImageDataset, to_tensor
+from irnext.data.paired import PairedImageDataset, to_tensor, to_unit_float
 from irnext.errors import InputError
 
 
@@ -69,7 +69,8 @@ class PatchDataset(Dataset):
 
     def __getitem__(self, item: tuple[int, int]) -> dict[str, Any]:
         index, sample_seed = item
-        degraded, clean = self.dataset.read_pair(index)
+        # Crop the stored integers, then convert: a 1280x720 frame is 11 MB as float32.
+        degraded, clean = self.dataset.read_pair(index, native=True)
         generator = torch.Generator().manual_seed(sample_seed)
         degraded, clean = random_patch(
             degraded,
@@ -81,8 +82,8 @@ class PatchDataset(Dataset):
         )
         return {
             "name": self.dataset.pairs[index].name,
-            "input": to_tensor(degraded),
-            "target": to_tensor(clean),
+            "input": to_tensor(to_unit_float(degraded)),
+            "target": to_tensor(to_unit_float(clean)),
         }
 
 
