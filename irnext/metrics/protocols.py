@@ -107,6 +107,11 @@ def list_protocols() -> list[str]:
 
 
 def get_protocol(name: str) -> Protocol:
+    if name == "realblur_aligned":
+        raise InputError(
+            "metric protocol 'realblur_aligned' (ECC-aligned, masked) is not implemented: its "
+            "reference is OpenCV's findTransformECC; pass --protocol basicsr_rgb for RealBlur"
+        )
     if name not in PROTOCOLS:
         raise InputError(f"unknown metric protocol '{name}'; known: {', '.join(PROTOCOLS)}")
     return PROTOCOLS[name]
@@ -147,7 +152,7 @@ def score(prediction, target, *, protocol: str, crop_border: int = 0) -> dict[st
 
 def _hwc_to_batch(image, role: str) -> torch.Tensor:
     tensor = (
-        torch.from_numpy(np.ascontiguousarray(image)) if isinstance(image, np.ndarray) else image
+        torch.from_numpy(np.array(image, copy=True)) if isinstance(image, np.ndarray) else image
     )
     if tensor.ndim != 3 or tensor.shape[-1] != 3:
         raise InputError(f"{role} must be an H x W x 3 image, got shape {tuple(tensor.shape)}")

@@ -1,0 +1,142 @@
+"""`irnext evaluate`: score a model on a dataset split; writes per-image CSV and summary JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from irnext.data import list_datasets, open_dataset
+from irnext.errors import InputError
+from irnext.evaluation import IdentityModel, evaluate, file_sha256, write_rows, write_summary
+from irnext.metrics import list_protocols
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="score a model (or the identity) on a dataset split under a metric protocol",
+        description=__doc__,
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a named model (random init, seeded) or 'identity'")
+    source.add_argument("--checkpoint", type=Path, help="a checkpoint written by this suite")
+    source.add_argument("--official-irnext", type=Path, help="an official IRNeXt .pkl")
+    source.add_argument(
+        "--baseline-weights",
+        type=Path,
+        help="official weights of a baseline (.pth), detected by spandrel",
+    )
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        choices=list_datasets(),
+        metavar="NAME",
+        help=f"one of: {', '.join(list_datasets())}",
+    )
+    parser.add_argument("--root", required=True, type=Path, help="the dataset's folder")
+    parser.add_argument("--split", help="default: the dataset's test split")
+    parser.add_argument(
+        "--protocol", choices=list_protocols(), help="metric protocol (default: the dataset's)"
+    )
+    parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
+    parser.add_argument(
+        "--batch-size", type=int, default=1, help="equal-size images restored and scored together"
+    )
+    parser.add_argument("--tile", type=int, help="restore in tiles of this side (large images)")
+    parser.add_argument("--tile-overlap", type=int, default=32)
+    parser.add_argument("--tlc", action="store_true", help="NAFNet test-time local converter")
+    parser.add_argument("--seed", type=int, default=0, help="initialisation seed for --model")
+    parser.add_argument(
+        "--group-list",
+        action="append",
+        default=[],
+        metavar="GROUP=FILE",
+        help="DPDD scene lists, e.g. indoor=indoor_labels.npy (repeat)",
+    )
+    parser.add_argument("--workers", type=int, default=0, help="image-decoding processes")
+    parser.add_argument(
+        "--out", type=Path, help="output folder (default results/evaluate/MODEL-DATASET-SPLIT)"
+    )
+    parser.add_argument("--save-images", action="store_true", help="also write restored PNGs")
+    parser.set_defaults(func=_run)
+
+
+def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None]:
+    """(model, name, sha256 of the weights file or None for untrained/identity models)."""
+    if args.model == "identity":
+        return IdentityModel(), "identity", None
+    if args.model:
+        from irnext.models.registry import create_model
+
+        torch.manual_seed(args.seed)
+        overrides = {"tlc": True} if args.tlc else {}
+        try:
+            model = create_model(args.model, **overrides)
+        except TypeError as error:
+            raise InputError(f"--tlc applies to NAFNet models, not '{args.model}'") from error
+        print(f"note: '{args.model}' has untrained weights (seed {args.seed})", file=sys.stderr)
+        return model, args.model, None
+    if args.checkpoint:
+        from irnext.checkpoint import load_checkpoint
+
+        model, info = load_checkpoint(args.checkpoint)
+        name = info.get("model_name") or info.get("architecture")
+        return model, str(name), file_sha256(args.checkpoint)
+    if args.official_irnext:
+        from irnext.models.official import load_official_checkpoint
+
+        model = load_official_checkpoint(args.official_irnext)
+        return (
+            model,
+            f"irnext-official ({args.official_irnext.name})",
+            file_sha256(args.official_irnext),
+        )
+    from irnext.models.baselines import load_baseline_weights
+
+    model = load_baseline_weights(args.baseline_weights, tlc=args.tlc)
+    return model, model.irnext_spec["name"], file_sha256(args.baseline_weights)
+
+
+def _group_lists(pairs: list[str]) -> dict[str, Path]:
+    lists = {}
+    for item in pairs:
+        group, sep, file = item.partition("=")
+        if not sep or not group or not file:
+            raise InputError(f"--group-list {item!r}: expected GROUP=FILE, e.g. indoor=a.npy")
+        lists[group] = Path(file)
+    return lists
+
+
+def _run(args: argparse.Namespace) -> int:
+    options = {"group_lists": _group_lists(args.group_list)} if args.group_list else {}
+    dataset = open_dataset(args.dataset, args.root, split=args.split, **options)
+    model, name, sha = load_model(args)
+    out = args.out or Path("results/evaluate") / f"{name}-{args.dataset}-{dataset.split}"
+    rows, summary = evaluate(
+        model,
+        dataset,
+        protocol=args.protocol,
+        device=args.device,
+        batch_size=args.batch_size,
+        tile=args.tile,
+        tile_overlap=args.tile_overlap,
+        num_workers=args.workers,
+        save_dir=out / "images" if args.save_images else None,
+        model_name=name,
+        weights_sha256=sha,
+    )
+    summary["root"] = str(args.root)
+    metrics = tuple(summary["metrics"])
+    write_rows(out / "per_image.csv", rows, metrics=metrics)
+    write_summary(out / "summary.json", summary)
+    means = ", ".join(f"{m} {summary['means'][m]:.4f}" for m in metrics)
+    print(
+        f"{name} on {args.dataset}/{dataset.split} ({summary['count']} images, "
+        f"{summary['protocol']}): {means}; {summary['images_per_second']:.2f} images/s"
+    )
+    print(f"wrote {out / 'per_image.csv'} and {out / 'summary.json'}")
+    return 0

@@ -1,0 +1,146 @@
+"""Evaluation records: per-image CSV, summary JSON, and the papers' cross-set aggregates.
+
+Infinite PSNR (an output equal to its target, as the identity model gives on an undegraded
+pair) is kept as +inf in memory and in the CSV ("inf"); a mean over images that include one is
++inf, and JSON, which has no infinity, stores it as null next to `psnr_db_infinite_count`, so a
+reader always sees that the mean is unbounded rather than a silently dropped image.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from irnext.errors import InputError
+
+RAIN13K_SETS = ("test100", "rain100h", "rain100l", "test2800", "test1200")
+CSV_HEAD = ("name", "group", "height", "width")
+
+
+def _mean(values: list[float]) -> float:
+    return math.fsum(values) / len(values) if values else math.nan
+
+
+def _means(rows: list[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str, float]:
+    return {m: _mean([row[m] for row in rows]) for m in (*metrics, "seconds")}
+
+
+def summarise(rows: list[dict[str, Any]], *, metrics: tuple[str, ...]) -> dict[str, Any]:
+    """Means over all images and per group (images whose group is None form no group)."""
+    groups = sorted({row["group"] for row in rows if row["group"] is not None})
+    return {
+        "count": len(rows),
+        "means": _means(rows, metrics),
+        "group_means": {
+            g: {
+                "count": sum(r["group"] == g for r in rows),
+                **_means([r for r in rows if r["group"] == g], metrics),
+            }
+            for g in groups
+        },
+        "psnr_db_infinite_count": sum(math.isinf(row.get("psnr_db", 0.0)) for row in rows),
+        "metrics": list(metrics),
+    }
+
+
+def json_safe(value: Any) -> Any:
+    """Non-finite floats become null (JSON has no infinity); containers are walked."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def write_summary(path: str | Path, summary: dict[str, Any]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def write_rows(path: str | Path, rows: list[dict[str, Any]], *, metrics: tuple[str, ...]) -> Path:
+    """Per-image CSV: name, group, height, width, each metric, seconds (inf written 'inf')."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*CSV_HEAD, *metrics, "seconds"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if row[k] is None else row[k]) for k in writer.fieldnames})
+    return path
+
+
+def read_summary(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: not a readable evaluation summary JSON ({error})") from error
+    if not isinstance(summary, dict) or "means" not in summary or "dataset" not in summary:
+        raise InputError(f"{path}: expected a summary written by `irnext evaluate`")
+    return summary
+
+
+def _finite(summary: dict[str, Any], metric: str) -> float:
+    value = summary["means"].get(metric)
+    return math.inf if value is None else value
+
+
+def rain13k_average(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The deraining papers' "average": the plain mean of the five per-set means (Test100,
+    Rain100H, Rain100L, Test2800, Test1200), not a mean over all 4,300 images.
+
+    All five summaries must be of one model, one protocol, each set exactly once.
+    """
+    by_set = {s["dataset"]: s for s in summaries}
+    if sorted(by_set) != sorted(RAIN13K_SETS) or len(summaries) != len(RAIN13K_SETS):
+        found = [s["dataset"] for s in summaries]
+        raise InputError(
+            f"Rain13K average needs one summary of each of {list(RAIN13K_SETS)}; got {found}"
+        )
+    _same(summaries, "model", "Rain13K average")
+    _same(summaries, "protocol", "Rain13K average")
+    metrics = summaries[0]["metrics"]
+    return {
+        "aggregate": "rain13k_average",
+        "model": summaries[0]["model"],
+        "protocol": summaries[0]["protocol"],
+        "means": {m: _mean([_finite(by_set[name], m) for name in RAIN13K_SETS]) for m in metrics},
+        "per_set": {name: {m: by_set[name]["means"][m] for m in metrics} for name in RAIN13K_SETS},
+    }
+
+
+def dpdd_aggregates(summary: dict[str, Any]) -> dict[str, Any]:
+    """DPDD's indoor (37), outdoor (39) and combined (76) scores: means over the images of each
+    scene category and over all images (Abuolaim & Brown 2020; Restormer Table 4)."""
+    if summary.get("dataset") != "dpdd":
+        raise InputError(f"DPDD aggregates need a dpdd summary; got '{summary.get('dataset')}'")
+    groups = summary.get("group_means", {})
+    if sorted(groups) != ["indoor", "outdoor"]:
+        raise InputError(
+            "DPDD summary has no indoor/outdoor group means; evaluate with "
+            "group_lists={'indoor': FILE, 'outdoor': FILE}"
+        )
+    metrics = summary["metrics"]
+    return {
+        "aggregate": "dpdd",
+        "model": summary["model"],
+        "protocol": summary["protocol"],
+        **{
+            g: {"count": groups[g]["count"], **{m: groups[g][m] for m in metrics}}
+            for g in ("indoor", "outdoor")
+        },
+        "combined": {"count": summary["count"], **{m: summary["means"][m] for m in metrics}},
+    }
+
+
+def _same(summaries: list[dict[str, Any]], key: str, what: str) -> None:
+    values = {str(s.get(key)) for s in summaries}
+    if len(values) > 1:
+        raise InputError(f"{what}: summaries differ in {key} ({sorted(values)}); expected one")

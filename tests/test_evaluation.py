@@ -1,0 +1,222 @@
+"""`evaluate` and `irnext evaluate` end to end on miniature datasets the tests write."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from irnext.cli import main
+from irnext.data import open_dataset
+from irnext.errors import InputError
+from irnext.evaluation import (
+    IdentityModel,
+    dpdd_aggregates,
+    evaluate,
+    rain13k_average,
+    read_summary,
+    write_rows,
+    write_summary,
+)
+from irnext.metrics import score
+from irnext.models.registry import create_model
+from tests._eval_helpers import write_dpdd_layout, write_synth_layout
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def test_identity_scores_the_degraded_inputs_and_handles_infinite_psnr(tmp_path):
+    written = write_synth_layout(tmp_path / "data", identical=1)
+    dataset = open_dataset("synth-motion-blur", tmp_path / "data")
+    rows, summary = evaluate(IdentityModel(), dataset, protocol="basicsr_rgb", device="cpu")
+    assert [r["name"] for r in rows] == sorted(written)
+    for row in rows:
+        degraded, clean = written[row["name"]]
+        assert row["psnr_db"] == pytest.approx(_psnr(degraded, clean), abs=1e-6)
+        assert (row["height"], row["width"]) == clean.shape[:2]
+    assert rows[1]["psnr_db"] == math.inf and rows[1]["ssim"] == pytest.approx(1.0)
+    assert summary["psnr_db_infinite_count"] == 1 and summary["means"]["psnr_db"] == math.inf
+    assert summary["means"]["ssim"] == pytest.approx(np.mean([r["ssim"] for r in rows]))
+    path = write_summary(tmp_path / "summary.json", summary)
+    stored = json.loads(path.read_text())  # strict JSON: no Infinity token
+    assert stored["means"]["psnr_db"] is None and stored["psnr_db_infinite_count"] == 1
+    assert stored["environment"]["device"] == "cpu" and stored["model"] == "identity"
+    write_rows(tmp_path / "rows.csv", rows, metrics=("psnr_db", "ssim"))
+    table = list(csv.DictReader((tmp_path / "rows.csv").read_text().splitlines()))
+    assert float(table[1]["psnr_db"]) == math.inf and table[0]["group"] == ""
+
+
+def test_saved_outputs_rescore_to_the_reported_numbers_and_batching_changes_nothing(tmp_path):
+    write_synth_layout(tmp_path / "data", count=4)
+    dataset = open_dataset("synth-motion-blur", tmp_path / "data")
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 3, 3, padding=1)  # any network with spatial context
+    rows, summary = evaluate(model, dataset, device="cpu", save_dir=tmp_path / "out")
+    assert summary["protocol"] == "matlab_rgb3d" == dataset.info.protocol
+    for row in rows:  # the PNG written is what the protocol scored (uint8 quantisation)
+        saved = np.asarray(Image.open(tmp_path / "out" / f"{row['name']}.png"))
+        clean = np.asarray(Image.open(dataset.pairs[rows.index(row)].target_path))
+        assert score(saved, clean, protocol="matlab_rgb3d")["psnr_db"] == pytest.approx(
+            row["psnr_db"], abs=1e-9
+        )
+    batched, _ = evaluate(model, dataset, device="cpu", batch_size=3)
+    for one, many in zip(rows, batched, strict=True):
+        assert many["psnr_db"] == pytest.approx(one["psnr_db"], abs=1e-4)
+        assert many["ssim"] == pytest.approx(one["ssim"], abs=1e-5)
+
+
+def test_tiled_evaluation_matches_whole_image_for_a_pointwise_model(tmp_path):
+    write_synth_layout(tmp_path / "data", count=2, size=(72, 90))
+    dataset = open_dataset("synth-haze", tmp_path / "data")
+    model = torch.nn.Conv2d(3, 3, 1)  # no spatial context: tiling must not change a pixel
+    whole, _ = evaluate(model, dataset, device="cpu")
+    tiled, summary = evaluate(model, dataset, device="cpu", tile=32, tile_overlap=8)
+    assert summary["tile"] == 32
+    for a, b in zip(whole, tiled, strict=True):
+        assert b["psnr_db"] == pytest.approx(a["psnr_db"], abs=1e-4)
+
+
+def test_dpdd_groups_and_aggregates(tmp_path):
+    lists = write_dpdd_layout(tmp_path / "dpdd", indoor=2, outdoor=3)
+    dataset = open_dataset("dpdd", tmp_path / "dpdd", group_lists=lists)
+    rows, summary = evaluate(IdentityModel(), dataset, device="cpu")
+    summary.update(model="identity")
+    agg = dpdd_aggregates(summary)
+    assert (agg["indoor"]["count"], agg["outdoor"]["count"], agg["combined"]["count"]) == (2, 3, 5)
+    for group in ("indoor", "outdoor"):
+        values = [r["mae"] for r in rows if r["group"] == group]
+        assert agg[group]["mae"] == pytest.approx(np.mean(values))
+    assert agg["combined"]["psnr_db"] == pytest.approx(np.mean([r["psnr_db"] for r in rows]))
+    assert set(summary["metrics"]) == {"psnr_db", "ssim", "mae"}
+
+
+def test_rain13k_average_is_the_mean_of_set_means_not_of_images():
+    counts = {"test100": 100, "rain100h": 100, "rain100l": 100, "test2800": 2800, "test1200": 1200}
+    psnr = {"test100": 30.0, "rain100h": 20.0, "rain100l": 40.0, "test2800": 33.0, "test1200": 32.0}
+    summaries = [
+        {
+            "dataset": name,
+            "model": "m",
+            "protocol": "matlab_y",
+            "count": counts[name],
+            "metrics": ["psnr_db", "ssim"],
+            "means": {"psnr_db": psnr[name], "ssim": 0.9},
+        }
+        for name in counts
+    ]
+    average = rain13k_average(summaries)
+    assert average["means"]["psnr_db"] == pytest.approx(31.0)  # pooled over images: 32.5
+    with pytest.raises(InputError, match="test1200"):
+        rain13k_average(summaries[:4])
+    summaries[0]["protocol"] = "basicsr_rgb"
+    with pytest.raises(InputError, match="protocol"):
+        rain13k_average(summaries)
+
+
+def test_cli_evaluates_identity_and_spandrel_weights_end_to_end(tmp_path, capsys):
+    from spandrel.architectures.NAFNet import NAFNet
+
+    write_synth_layout(tmp_path / "data", count=2)
+    out = tmp_path / "identity"
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            "identity",
+            "--dataset",
+            "synth-rain",
+            "--root",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0
+    summary = read_summary(out / "summary.json")
+    assert summary["protocol"] == "matlab_y" and summary["count"] == 2
+    assert summary["environment"]["torch"] == torch.__version__
+    weights = tmp_path / "nafnet_tiny.pth"
+    tiny = NAFNet(width=8, middle_blk_num=1, enc_blk_nums=[1, 1], dec_blk_nums=[1, 1])
+    torch.save({"params": tiny.state_dict()}, weights)
+    out = tmp_path / "nafnet"
+    code = main(
+        [
+            "evaluate",
+            "--baseline-weights",
+            str(weights),
+            "--dataset",
+            "synth-rain",
+            "--root",
+            str(tmp_path / "data"),
+            "--protocol",
+            "basicsr_rgb",
+            "--out",
+            str(out),
+            "--save-images",
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0
+    summary = read_summary(out / "summary.json")
+    assert summary["model"].startswith("nafnet") and len(summary["weights_sha256"]) == 64
+    assert len(list((out / "images").glob("*.png"))) == 2
+    assert "images/s" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_cli_evaluates_a_suite_checkpoint_of_irnext(tmp_path):
+    from irnext.checkpoint import save_checkpoint
+
+    write_synth_layout(tmp_path / "data", count=1)
+    torch.manual_seed(0)
+    model = create_model("irnext-test")
+    save_checkpoint(tmp_path / "irnext.pt", model)
+    out = tmp_path / "irnext"
+    code = main(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(tmp_path / "irnext.pt"),
+            "--dataset",
+            "synth-defocus",
+            "--root",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0
+    summary = read_summary(out / "summary.json")
+    assert summary["model"] == "irnext-test" and summary["protocol"] == "dpdd_float"
+    row = next(csv.DictReader((out / "per_image.csv").read_text().splitlines()))
+    dataset = open_dataset("synth-defocus", tmp_path / "data")
+    expected = evaluate(model, dataset, device="cpu")[0][0]
+    assert float(row["psnr_db"]) == pytest.approx(expected["psnr_db"], abs=1e-9)
+
+
+def test_cli_names_bad_inputs(tmp_path, capsys):
+    write_synth_layout(tmp_path / "data", count=1)
+    args = ["evaluate", "--dataset", "synth-rain", "--root", str(tmp_path / "data")]
+    assert main([*args, "--model", "nope"]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert main([*args, "--model", "restormer", "--tlc"]) == 2
+    assert "--tlc applies to NAFNet" in capsys.readouterr().err
+    with pytest.raises(InputError, match="realblur_aligned"):
+        evaluate(
+            IdentityModel(),
+            open_dataset("synth-rain", tmp_path / "data"),
+            protocol="realblur_aligned",
+        )
