@@ -45,7 +45,7 @@ def variable_disc_blur(linear: np.ndarray, radius: np.ndarray) -> np.ndarray:
 def degrade_defocus(
     clean: np.ndarray, depth: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    focus = float(np.quantile(depth, rng.uniform(0.0, 0.5)))  # a nearer part stays sharp
+    focus = float(np.quantile(depth, rng.uniform(0.0, 0.35)))  # a nearer part stays sharp
     max_radius = float(rng.uniform(4.0, 12.0))
     radius = blur_radius_map(depth, focus=focus, max_radius_px=max_radius)
     blurred = variable_disc_blur(srgb_to_linear(clean), radius)
