@@ -68,10 +68,10 @@ def prepare_for_inference(
         return forward
     if example_input is None or example_input.device.type != "cuda":
         raise InputError("cuda_graphs=True needs example_input on a CUDA device (shape to capture)")
-    return _graphed(forward, example_input)
+    return capture_cuda_graph(forward, example_input)
 
 
-def _graphed(forward: Forward, example: torch.Tensor) -> Forward:
+def capture_cuda_graph(forward: Forward, example: torch.Tensor) -> Forward:
     """Capture `forward` once for `example`'s shape; each call copies in, replays, returns out."""
     static_in = example.clone()
     stream = torch.cuda.Stream()
