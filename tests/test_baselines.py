@@ -13,7 +13,7 @@ from irnext.models.baselines import PUBLISHED_PARAMS_M, SpandrelBaseline, load_b
 from irnext.models.registry import create_model, model_entry
 from irnext.models.tlc import LocalAvgPool2d, apply_tlc
 
-# Paper Table 2 of Song et al. (TIP 2023), millions of parameters.
+# As Song et al. (TIP 2023) report them, millions of parameters.
 DEHAZEFORMER_PUBLISHED_M = {"t": 0.686, "s": 1.283, "b": 2.514, "m": 4.634, "l": 25.44}
 # A 64-pixel forward of these takes seconds on two shared CPU cores.
 SLOW = {"uformer-b", "mprnet-deblur", "fftformer", "restormer", "nafnet-w64"}
@@ -92,7 +92,7 @@ def test_dehazeformer_parameter_counts_match_the_paper(size):
 
 
 def test_dehazeformer_soft_reconstruction_is_identity_when_gain_and_offset_vanish():
-    # Paper eq. 9: J = K * I - B + I; with K = B = 0 the output is the input.
+    # Soft reconstruction J = K * I - B + I: with K = B = 0 the output is the input.
     model = create_model("dehazeformer-t").eval()
     nn.init.zeros_(model.head.weight)
     nn.init.zeros_(model.head.bias)

@@ -198,3 +198,19 @@ def test_data_range_is_never_guessed_and_bad_inputs_are_named():
         score(image[..., 0] / 255, image[..., 0] / 255, protocol="basicsr_rgb")
     with pytest.raises(InputError, match="unknown metric protocol 'psnr'"):
         score(image / 255, image / 255, protocol="psnr")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("protocol", list_protocols())
+def test_cuda_batches_score_as_the_cpu_does(protocol):
+    pairs = [
+        (_noisy(t), t)
+        for t in (skimage.data.astronaut()[:256, :320], skimage.data.coffee()[:256, :320])
+    ]
+    stack = [torch.from_numpy(np.stack(s)).permute(0, 3, 1, 2) for s in zip(*pairs, strict=True)]
+    on_cpu = score_batch(*stack, protocol=protocol)
+    on_gpu = score_batch(*(t.cuda() for t in stack), protocol=protocol)
+    for cpu, gpu in zip(on_cpu, on_gpu, strict=True):
+        for key, value in cpu.items():
+            assert gpu[key] == pytest.approx(value, abs=1e-5)

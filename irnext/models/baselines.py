@@ -26,12 +26,12 @@ ACADEMIC = "non-commercial academic licence (official repository)"
 
 # Paper-reported sizes, in millions of parameters, with their source.
 PUBLISHED_PARAMS_M = {
-    "restormer": (26.13, "Zamir et al., CVPR 2022, Table 1"),
+    "restormer": (26.13, "Zamir et al., CVPR 2022"),
     "nafnet-w64": (67.89, "Chen et al., ECCV 2022 (NAFNet GoPro width 64)"),
-    "uformer-b": (50.88, "Wang et al., CVPR 2022, Table 1"),
+    "uformer-b": (50.88, "Wang et al., CVPR 2022"),
     "mprnet-deblur": (20.1, "Zamir et al., CVPR 2021 (deblurring model)"),
     "mprnet-derain": (3.6, "Zamir et al., CVPR 2021 (deraining model)"),
-    "fftformer": (16.6, "Kong et al., CVPR 2023, Table 1"),
+    "fftformer": (16.6, "Kong et al., CVPR 2023"),
 }
 
 

@@ -4,9 +4,11 @@
 A Swin-style U-Net of five stages (widths C, 2C, 4C, 2C, C) whose blocks are: RescaleNorm ->
 shifted-window attention in parallel with a depth-wise conv on V -> MLP. The last stages are
 convolution-only (attention ratio 0). The network predicts a per-pixel gain K and offset B and
-outputs K * x - B + x (the paper's soft reconstruction, eq. 9), on images scaled to [-1, 1].
+outputs K * x - B + x (the paper's soft reconstruction), on images scaled to [-1, 1].
 
-Published sizes (paper Table 2): T 0.686 M, S 1.283 M, B 2.514 M, M 4.634 M, L 25.44 M params.
+Published sizes: T 0.686 M, S 1.283 M, B 2.514 M, M 4.634 M, L 25.44 M parameters; they count
+leaf modules only, so RescaleNorm's own weight and bias (2 x width per attention block) are
+not in them (tests/test_baselines.py checks both counts).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from irnext.models.registry import ModelEntry, register, register_architecture
 
 
 class RescaleNorm(nn.Module):
-    """RLN (paper section 3.2): layer norm over C x H x W whose removed mean and std are fed back
+    """RLN (rescale layer norm): layer norm over C x H x W whose removed mean and std are fed back
     through 1x1 convs after the block, so the block keeps the image's absolute brightness."""
 
     def __init__(self, *, dim: int, eps: float = 1e-5) -> None:
@@ -41,7 +43,7 @@ class RescaleNorm(nn.Module):
 
 
 def _relative_positions_log(window_size: int) -> torch.Tensor:
-    """Log-spaced relative offsets between the tokens of a window (paper eq. 5), N x N x 2."""
+    """Log-spaced relative offsets between the tokens of a window , N x N x 2."""
     coords = torch.stack(
         torch.meshgrid(torch.arange(window_size), torch.arange(window_size), indexing="ij")
     ).flatten(1)
@@ -155,7 +157,7 @@ def _stage(*, dim, depth, num_heads, mlp_ratio, window_size, attn_ratio, conv_ty
 
 
 class SKFusion(nn.Module):
-    """Selective-kernel fusion of the decoder and skip features (paper section 3.4)."""
+    """Selective-kernel fusion of the decoder and skip features ."""
 
     def __init__(self, *, dim: int, branches: int = 2, reduction: int = 8) -> None:
         super().__init__()
@@ -233,7 +235,7 @@ class DehazeFormer(nn.Module):
 
 register_architecture("dehazeformer", DehazeFormer)
 
-_SOURCE = "Song et al., TIP 2023, Table 1; official code github IDKiro/DehazeFormer"
+_SOURCE = "Song et al., TIP 2023; official code github IDKiro/DehazeFormer (dehazeformer_t.._l)"
 _WIDE = {"embed_dims": (48, 96, 192, 96, 48)}
 _CONFIGS = {
     "t": {"depths": (4, 4, 4, 2, 2), "attn_ratios": (0.0, 0.5, 1.0, 0.0, 0.0)},
