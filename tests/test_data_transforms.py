@@ -63,3 +63,16 @@ def test_epochs_differ_but_replay_identically(tmp_path):
         for x, y in zip(a, b, strict=True):
             assert torch.equal(x, y)
     assert not all(torch.equal(x, y) for x, y in zip(epochs_a[0], epochs_a[1], strict=True))
+
+
+def test_patches_per_image_repeats_a_frame_with_different_crops(tmp_path):
+    dataset = _dataset(tmp_path, count=4)
+    loader = training_loader(
+        dataset, batch_size=4, patch_size=16, seed=1, num_workers=0, patches_per_image=4
+    )
+    batches = list(loader)
+    assert len(batches) == 4
+    for batch in batches:
+        assert len(set(batch["name"])) == 1
+        assert len({bytes(patch.numpy()) for patch in batch["input"]}) > 1
+    assert sorted(b["name"][0] for b in batches) == sorted(p.name for p in dataset.pairs)

@@ -63,14 +63,19 @@ class PatchDataset(Dataset):
         self.patch_size = patch_size
         self.flip = flip
         self.rotate = rotate
+        self._cached: tuple[int, tuple[np.ndarray, np.ndarray]] | None = None
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def __getitem__(self, item: tuple[int, int]) -> dict[str, Any]:
         index, sample_seed = item
-        # Crop the stored integers, then convert: a 1280x720 frame is 11 MB as float32.
-        degraded, clean = self.dataset.read_pair(index, native=True)
+        # One decoded pair is kept per worker: with `patches_per_image` > 1 the sampler repeats
+        # an index within a batch, and a batch runs in one worker, so each frame decodes once.
+        if self._cached is None or self._cached[0] != index:
+            # Crop the stored integers, then convert: a 1280x720 frame is 11 MB as float32.
+            self._cached = (index, self.dataset.read_pair(index, native=True))
+        degraded, clean = self._cached[1]
         generator = torch.Generator().manual_seed(sample_seed)
         degraded, clean = random_patch(
             degraded,
@@ -88,24 +93,32 @@ class PatchDataset(Dataset):
 
 
 class SeededSampler(Sampler):
-    """Yields `(index, sample_seed)`; epoch `e` is a fixed function of `(seed, e)`."""
+    """Yields `(index, sample_seed)`; epoch `e` is a fixed function of `(seed, e)`.
 
-    def __init__(self, *, length: int, seed: int, shuffle: bool = True) -> None:
+    With `repeats` > 1 each index is yielded that many times in a row (each with its own seed):
+    several patches per decoded frame, the remedy when decoding large PNGs starves the GPU.
+    """
+
+    def __init__(self, *, length: int, seed: int, shuffle: bool = True, repeats: int = 1) -> None:
+        if repeats < 1:
+            raise InputError(f"patches_per_image={repeats}: expected an integer >= 1")
         self.length = length
         self.seed = seed
         self.shuffle = shuffle
+        self.repeats = repeats
         self.epoch = 0
 
     def __len__(self) -> int:
-        return self.length
+        return self.length * self.repeats
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
         self.epoch += 1
         order = torch.randperm(self.length, generator=generator) if self.shuffle else None
-        seeds = torch.randint(0, 2**62, (self.length,), generator=generator)
-        for position in range(self.length):
-            index = int(order[position]) if order is not None else position
+        seeds = torch.randint(0, 2**62, (len(self),), generator=generator)
+        for position in range(len(self)):
+            frame = position // self.repeats
+            index = int(order[frame]) if order is not None else frame
             yield index, int(seeds[position])
 
 
@@ -129,14 +142,19 @@ def training_loader(
     num_workers: int = 2,
     flip: bool = True,
     rotate: bool = False,
+    patches_per_image: int = 1,
     drop_last: bool = True,
 ) -> DataLoader:
-    """Shuffled batches of random paired patches; same `seed` -> same batches."""
+    """Shuffled batches of random paired patches; same `seed` -> same batches.
+
+    `patches_per_image` > 1 cuts consecutive patches from each decoded pair (see
+    `SeededSampler`); keep it a divisor of `batch_size` so a frame never spans two workers.
+    """
     patches = PatchDataset(dataset=dataset, patch_size=patch_size, flip=flip, rotate=rotate)
     return DataLoader(
         patches,
         batch_size=batch_size,
-        sampler=SeededSampler(length=len(dataset), seed=seed),
+        sampler=SeededSampler(length=len(dataset), seed=seed, repeats=patches_per_image),
         num_workers=num_workers,
         worker_init_fn=seed_worker,
         generator=torch.Generator().manual_seed(seed),
