@@ -99,18 +99,13 @@ def evaluate(
     timing = {"inference_s": 0.0, "metrics_s": 0.0}
     started = time.perf_counter()
     for chunk in _chunks(loader, batch_size):
-        degraded = torch.stack([s["input"] for s in chunk]).to(device, non_blocking=True)
+        restored, seconds = _restore_chunk(model, chunk, device, tile, tile_overlap)
         target = torch.stack([s["target"] for s in chunk]).to(device, non_blocking=True)
-        _synchronise(device)
-        tic = time.perf_counter()
-        restored = restore(model, degraded, tile=tile, tile_overlap=tile_overlap).float()
-        _synchronise(device)
-        seconds = time.perf_counter() - tic
         tic = time.perf_counter()
         scores = score_batch(restored, target, protocol=protocol)
         timing["metrics_s"] += time.perf_counter() - tic
         timing["inference_s"] += seconds
-        for sample, values, image in zip(chunk, scores, restored, strict=True):
+        for sample, values in zip(chunk, scores, strict=True):
             height, width = sample["input"].shape[-2:]
             rows.append(
                 {
@@ -122,11 +117,8 @@ def evaluate(
                     "seconds": seconds / len(chunk),
                 }
             )
-            if save_dir is not None:
-                bit_depth = 16 if protocol == "dpdd_float" else 8
-                write_image(
-                    Path(save_dir) / f"{sample['name']}.png", image.cpu(), bit_depth=bit_depth
-                )
+        if save_dir is not None:
+            _save(restored, chunk, Path(save_dir), bit_depth=16 if protocol == "dpdd_float" else 8)
     if not rows:
         raise InputError(f"dataset '{dataset.info.name}' at {dataset.root} has no pairs")
     summary = summarise(rows, metrics=chosen.metrics)
@@ -152,3 +144,19 @@ def evaluate(
         }
     )
     return rows, summary
+
+
+def _restore_chunk(model, chunk, device, tile, tile_overlap) -> tuple[torch.Tensor, float]:
+    """Restored images of a chunk of equal-size samples, and the seconds inference took
+    (synchronised on CUDA, so the clock stops when the GPU work is done)."""
+    degraded = torch.stack([s["input"] for s in chunk]).to(device, non_blocking=True)
+    _synchronise(device)
+    tic = time.perf_counter()
+    restored = restore(model, degraded, tile=tile, tile_overlap=tile_overlap).float()
+    _synchronise(device)
+    return restored, time.perf_counter() - tic
+
+
+def _save(restored: torch.Tensor, chunk, save_dir: Path, *, bit_depth: int) -> None:
+    for sample, image in zip(chunk, restored.cpu(), strict=True):
+        write_image(save_dir / f"{sample['name']}.png", image, bit_depth=bit_depth)

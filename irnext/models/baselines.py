@@ -218,7 +218,10 @@ def load_baseline_weights(path: str | Path, *, tlc: bool = False) -> nn.Module:
     arch = descriptor.architecture.id
     if arch not in _PADDING:
         raise InputError(f"'{path}' holds a {arch} network; supported: {', '.join(_PADDING)}")
-    model = SpandrelBaseline(net=descriptor.model, **_PADDING[arch])
+    padding = dict(_PADDING[arch])
+    if arch == "NAFNet":  # the multiple follows the number of encoder levels of the weights
+        padding["size_multiple"] = padding["min_size"] = descriptor.model.padder_size
+    model = SpandrelBaseline(net=descriptor.model, **padding)
     if tlc:
         if arch != "NAFNet":
             raise InputError(f"TLC applies to NAFNet weights; '{path}' holds {arch}")
