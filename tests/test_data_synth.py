@@ -111,3 +111,30 @@ def test_disc_psf_and_circle_of_confusion():
     assert radius[0, 3] == pytest.approx(0.0, abs=1e-6)
     assert radius.max() == pytest.approx(8.0)
     assert np.all(np.diff(radius[0, 3:]) > 0) and np.all(np.diff(radius[0, :4]) < 0)
+
+
+def test_cli_builds_a_task_with_its_contact_sheet(tmp_path, monkeypatch, capsys):
+    import irnext.cli
+
+    monkeypatch.setattr(irnext.cli, "COMMANDS", ("data",))
+    out = tmp_path / "rain"
+    argv = [
+        "data",
+        "synth",
+        "--task",
+        "rain",
+        "--out",
+        str(out),
+        "--train-count",
+        "1",
+        "--test-count",
+        "1",
+        "--size",
+        "48",
+    ]
+    assert irnext.cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["dataset"] == "synth-rain"
+    assert (out / "contact_sheet.png").is_file()
+    assert len(open_dataset("synth-rain", out, split="train")) == 1
+    assert irnext.cli.main(["data", "synth", "--task", "fog", "--out", str(out)]) == 2
+    assert "fog" in capsys.readouterr().err

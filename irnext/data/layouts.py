@@ -11,6 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from irnext.data.layout_help import (
+    DPDD_HELP,
+    FLAT_HELP,
+    GOPRO_HELP,
+    HIDE_HELP,
+    REALBLUR_HELP,
+    RESIDE_HELP,
+    SNOW100K_HELP,
+    SNOW_HELP,
+    SOTS_HELP,
+    SPLIT_HELP,
+)
+
 TASKS = ("dehaze", "desnow", "motion_deblur", "defocus_deblur", "derain")
 PROTOCOLS = ("dehaze_pooled", "matlab_rgb3d", "realblur_aligned", "matlab_y", "dpdd_float")
 
@@ -42,44 +55,6 @@ _HAZE_SIDES = (("hazy", "gt"), ("hazy", "clear"), ("IN", "GT"), ("input", "targe
 _PAIR_SIDES = (("input", "target"), ("blur", "sharp"), ("blur", "gt"))
 _RAIN_SIDES = (("input", "target"), ("rain", "norain"), ("rainy", "gt"))
 _SNOW_SIDES = (("Snow", "Gt"), ("synthetic", "gt"), ("Syn", "gt"), ("input", "target"))
-
-_RESIDE_HELP = """{root}/            (or {root}/train/)
-  hazy/1_1_0.90179.png      GT named by the prefix before the first '_'
-  gt/1.png                  (folder may be named gt, GT or clear; extension may differ)"""
-_SOTS_HELP = """{root}/            (SOTS '{kind}' folder, or IRNeXt's reside-{kind}/test)
-  hazy/{example}
-  gt/{gt}                   GT named by the prefix before the first '_'"""
-_FLAT_HELP = """{root}/
-  {inp}/NAME.png
-  {tgt}/NAME.png            same file names on both sides"""
-_SPLIT_HELP = """{root}/
-  {splits}/
-    {inp}/NAME.png
-    {tgt}/NAME.png          same file names on both sides"""
-_GOPRO_HELP = """{root}/            (GOPRO_Large)
-  train|test/GOPRxxxx_xx_xx/blur/000047.png    (the no-gamma 'blur' folder)
-  train|test/GOPRxxxx_xx_xx/sharp/000047.png
-or flattened: train|test/{input|blur}/NAME.png and {target|sharp}/NAME.png"""
-_HIDE_HELP = """{root}/            (HIDE_dataset)
-  test/test-close-ups/NAME.png  and  test/test-long-shot/NAME.png
-  GT/NAME.png               GT by file name
-or flattened: test/input/NAME.png and test/target/NAME.png (or input/, target/ at the root)"""
-_REALBLUR_HELP = """{root}/            (the RealBlur folder)
-  RealBlur_{v}_test_list.txt     lines 'GT_PATH BLUR_PATH' relative to the root
-  RealBlur-{v}_ECC_IMCORR_centroid_itensity_ref/scene001/blur/blur_1.png, gt/gt_1.png
-or flattened: test/input/NAME.png and test/target/NAME.png (or input/, target/ at the root)"""
-_DPDD_HELP = """{root}/            (dd_dp_dataset_png)
-  train_c|val_c|test_c/source/NAME.png     16-bit PNG (Restormer's copy: inputC/)
-  train_c|val_c|test_c/target/NAME.png
-indoor/outdoor groups need group_lists={'indoor': FILE, 'outdoor': FILE}: a text file of names
-or 1-based indices, or a .npy of 1-based indices into the natural-sorted test list (Restormer's
-indoor_labels.npy / outdoor_labels.npy)"""
-_SNOW_HELP = """{root}/
-  train2500|test2000/Snow/NAME.png   (IRNeXt/FocalNet subsets; also Train|Test for CSD)
-  train2500|test2000/Gt/NAME.png     (or synthetic/gt, Syn/gt, input/target)"""
-_SNOW100K_HELP = """{root}/
-  train2500/ or all/ (Snow100K-training)       with Snow|synthetic/ and Gt|gt/
-  test2000/ or Snow100K-L|M|S/ (Snow100K-testset) with Snow|synthetic/ and Gt|gt/"""
 
 
 def _info(name, task, splits, protocol, help_text, *, default=None, groups=()) -> DatasetInfo:
@@ -113,17 +88,17 @@ def _one_folder(name, task, protocol, *, sides, help_text, children=(), rule="sa
     )
 
 
-def _build() -> dict[str, Layout]:
+def _dehaze_and_motion() -> list[Layout]:
     layouts: list[Layout] = [
         Layout(
-            info=_info("its-train", "dehaze", ("train",), "dehaze_pooled", _RESIDE_HELP),
+            info=_info("its-train", "dehaze", ("train",), "dehaze_pooled", RESIDE_HELP),
             bases={"train": ("train", ".", "ITS_v2")},
             sides=_HAZE_SIDES,
             target_rule="prefix",
             many_to_one=True,
         ),
         Layout(
-            info=_info("ots-train", "dehaze", ("train",), "dehaze_pooled", _RESIDE_HELP),
+            info=_info("ots-train", "dehaze", ("train",), "dehaze_pooled", RESIDE_HELP),
             bases={"train": ("train", ".", "OTS")},
             sides=_HAZE_SIDES,
             target_rule="prefix",
@@ -135,7 +110,7 @@ def _build() -> dict[str, Layout]:
                 "dehaze",
                 ("test",),
                 "dehaze_pooled",
-                _SOTS_HELP.format(
+                SOTS_HELP.format(
                     root="{root}",
                     kind="indoor",
                     example="1400_1.png",
@@ -154,7 +129,7 @@ def _build() -> dict[str, Layout]:
                 "dehaze",
                 ("test",),
                 "dehaze_pooled",
-                _SOTS_HELP.format(
+                SOTS_HELP.format(
                     root="{root}", kind="outdoor", example="0001_0.8_0.2.jpg", gt="0001.png"
                 ),
             ),
@@ -169,7 +144,7 @@ def _build() -> dict[str, Layout]:
                 "dehaze",
                 ("train", "test"),
                 "dehaze_pooled",
-                _SPLIT_HELP.format(root="{root}", splits="train|test", inp="IN", tgt="GT")
+                SPLIT_HELP.format(root="{root}", splits="train|test", inp="IN", tgt="GT")
                 + "\n  (IN/<n>_<a>_<beta>.png -> GT/<n>.png)",
             ),
             bases={"train": ("train",), "test": ("test",)},
@@ -178,17 +153,22 @@ def _build() -> dict[str, Layout]:
             many_to_one=True,
         ),
         Layout(
-            info=_info("gopro", "motion_deblur", ("train", "test"), "matlab_rgb3d", _GOPRO_HELP),
+            info=_info("gopro", "motion_deblur", ("train", "test"), "matlab_rgb3d", GOPRO_HELP),
             bases={"train": ("train",), "test": ("test", ".")},
             sides=_PAIR_SIDES,
         ),
         Layout(
-            info=_info("hide", "motion_deblur", ("train", "test"), "matlab_rgb3d", _HIDE_HELP),
+            info=_info("hide", "motion_deblur", ("train", "test"), "matlab_rgb3d", HIDE_HELP),
             bases={"train": ("train",), "test": ("test", ".")},
             sides=(("input", "target"),),
             finder="hide",
         ),
     ]
+    return layouts
+
+
+def _realblur_and_dpdd() -> list[Layout]:
+    layouts: list[Layout] = []
     for variant in ("J", "R"):
         layouts.append(
             Layout(
@@ -197,7 +177,7 @@ def _build() -> dict[str, Layout]:
                     "motion_deblur",
                     ("train", "test"),
                     "realblur_aligned",
-                    _REALBLUR_HELP.replace("{v}", variant),
+                    REALBLUR_HELP.replace("{v}", variant),
                 ),
                 bases={"train": ("train",), "test": ("test", ".")},
                 sides=(("input", "target"), ("blur", "gt")),
@@ -212,7 +192,7 @@ def _build() -> dict[str, Layout]:
                 "defocus_deblur",
                 ("train", "val", "test"),
                 "dpdd_float",
-                _DPDD_HELP,
+                DPDD_HELP,
                 groups=("indoor", "outdoor"),
             ),
             bases={
@@ -224,6 +204,11 @@ def _build() -> dict[str, Layout]:
             options=("group_lists",),
         )
     )
+    return layouts
+
+
+def _rain() -> list[Layout]:
+    layouts: list[Layout] = []
     layouts.append(
         Layout(
             info=_info(
@@ -231,7 +216,7 @@ def _build() -> dict[str, Layout]:
                 "derain",
                 ("train",),
                 "matlab_y",
-                _FLAT_HELP.format(root="{root}", inp="input", tgt="target")
+                FLAT_HELP.format(root="{root}", inp="input", tgt="target")
                 + "\n  ({root} is train/Rain13K of the MPRNet/Restormer distribution)",
             ),
             bases={"train": (".", "Rain13K", "train/Rain13K")},
@@ -253,15 +238,20 @@ def _build() -> dict[str, Layout]:
                 "matlab_y",
                 sides=_RAIN_SIDES,
                 rule="rain_norain",
-                help_text=_FLAT_HELP.format(root="{root}", inp="input", tgt="target")
+                help_text=FLAT_HELP.format(root="{root}", inp="input", tgt="target")
                 + f"\n  ({{root}} is test/{folder}; original rain/norain-N naming also read)",
                 children=(folder, f"test/{folder}"),
             )
         )
+    return layouts
+
+
+def _snow_and_synth() -> list[Layout]:
+    layouts: list[Layout] = []
     for name in ("csd", "srrs"):
         layouts.append(
             Layout(
-                info=_info(name, "desnow", ("train", "test"), "dehaze_pooled", _SNOW_HELP),
+                info=_info(name, "desnow", ("train", "test"), "dehaze_pooled", SNOW_HELP),
                 bases={
                     "train": ("train2500", "Train", "train"),
                     "test": ("test2000", "Test", "test"),
@@ -276,7 +266,7 @@ def _build() -> dict[str, Layout]:
                 "desnow",
                 ("train", "test", "test-s", "test-m", "test-l"),
                 "dehaze_pooled",
-                _SNOW100K_HELP,
+                SNOW100K_HELP,
                 default="test",
             ),
             bases={
@@ -302,12 +292,17 @@ def _build() -> dict[str, Layout]:
                 protocol,
                 ("train", "test"),
                 sides=(("input", "target"),),
-                help_text=_SPLIT_HELP.format(
+                help_text=SPLIT_HELP.format(
                     root="{root}", splits="train|test", inp="input", tgt="target"
                 )
                 + "\n  manifest.json   (written by `irnext data synth`)",
             )
         )
+    return layouts
+
+
+def _build() -> dict[str, Layout]:
+    layouts = _dehaze_and_motion() + _realblur_and_dpdd() + _rain() + _snow_and_synth()
     return {layout.info.name: layout for layout in layouts}
 
 
