@@ -1,0 +1,111 @@
+"""`irnext train`: train a named model on a dataset split with the paper's recipe.
+
+Every field of `irnext.training.TrainConfig` is a flag (`--epochs`, `--batch-size`, ...) whose
+default is the official dehazing recipe; the checkpoint stores the recipe it was trained with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import torch
+
+from irnext.checkpoint import save_checkpoint
+from irnext.env import environment_stamp
+from irnext.errors import InputError
+from irnext.models.registry import create_model
+from irnext.training import TrainConfig, config_dict, train
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in ("1", "true", "yes"):
+        return True
+    if text.lower() in ("0", "false", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        default = field.default
+        if isinstance(default, bool):
+            parser.add_argument(flag, type=_parse_bool, default=default, metavar="BOOL")
+        elif isinstance(default, tuple):
+            parser.add_argument(flag, type=float, nargs=len(default), default=default)
+        elif field.name == "grad_clip":
+            parser.add_argument(flag, type=float, default=default, help="0 disables clipping")
+        else:
+            parser.add_argument(flag, type=type(default), default=default)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a model with the paper's recipe")
+    parser.add_argument("--model", required=True, help="named model (see `irnext models`)")
+    parser.add_argument(
+        "--model-kwargs", default="{}", help="JSON overrides, e.g. '{\"lam\": false}'"
+    )
+    parser.add_argument("--dataset", required=True, help="dataset name (see `irnext data list`)")
+    parser.add_argument("--root", required=True, type=Path, help="the dataset's folder")
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--val-split", help="split scored after each epoch (never the test split)")
+    parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
+    parser.add_argument("--out", required=True, type=Path, help="checkpoint to write (.pt)")
+    parser.add_argument("--history", type=Path, help="per-epoch JSON log to write")
+    _add_config_flags(parser)
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from irnext.data import open_dataset
+
+    problem = f"--model-kwargs: expected a JSON object, got {args.model_kwargs!r}"
+    try:
+        overrides = json.loads(args.model_kwargs)
+    except json.JSONDecodeError as error:
+        raise InputError(problem) from error
+    if not isinstance(overrides, dict):
+        raise InputError(problem)
+    config = TrainConfig(**{f.name: _value(args, f) for f in dataclasses.fields(TrainConfig)})
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
+    device = "cpu" if device == "auto" else device
+    train_set = open_dataset(args.dataset, args.root, split=args.split)
+    val_set = None
+    if args.val_split:
+        val_set = open_dataset(args.dataset, args.root, split=args.val_split)
+    torch.manual_seed(config.seed)
+    model = create_model(args.model, **overrides)
+
+    def log(record: dict) -> None:
+        rounded = {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
+        print(json.dumps(rounded), flush=True)
+
+    history = train(model, train_set, config, device=device, val_set=val_set, log=log)
+    recipe = {
+        "config": config_dict(config),
+        "dataset": args.dataset,
+        "split": args.split,
+        "final_loss": history[-1]["loss"],
+    }
+    save_checkpoint(args.out, model, training=recipe)
+    if args.history:
+        args.history.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "model": args.model,
+            "model_kwargs": overrides,
+            **recipe,
+            "epochs": history,
+            "environment": environment_stamp(device),
+        }
+        args.history.write_text(json.dumps(payload, indent=1) + "\n")
+    return 0
+
+
+def _value(args: argparse.Namespace, field: dataclasses.Field):
+    value = getattr(args, field.name)
+    if field.name == "grad_clip" and not value:
+        return None
+    return tuple(value) if isinstance(field.default, tuple) else value

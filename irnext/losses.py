@@ -1,0 +1,48 @@
+"""IRNeXt's training loss (IRNEXT_SPEC section 4; official train.py).
+
+For each output scale s: L1(out_s, gt_s) + fft_weight * L1(FFT(out_s), FFT(gt_s)), summed over
+scales, where gt_s is the ground truth bilinearly resized to the output's size and FFT is the
+unnormalised 2-D FFT with real and imaginary parts stacked. Mean reduction throughout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+
+def frequency_l1(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 between unnormalised 2-D spectra, real and imaginary parts as separate values."""
+    # FFT in float32 even under bf16 autocast: cuFFT has no bf16 path for arbitrary sizes.
+    spectra = [torch.view_as_real(torch.fft.fft2(t.float())) for t in (prediction, target)]
+    return F.l1_loss(*spectra)
+
+
+def multiscale_loss(
+    outputs: Sequence[torch.Tensor],
+    target: torch.Tensor,
+    *,
+    fft_weight: float = 0.1,
+    all_scales: bool = True,
+) -> torch.Tensor:
+    """Sum over the outputs (coarse to fine, the last full size) of L1 + fft_weight * FFT-L1.
+
+    `all_scales=False` supervises only the full-scale output (an ablation of the paper's
+    multi-output supervision).
+    """
+    supervised = outputs if all_scales else outputs[-1:]
+    total = target.new_zeros(())
+    for out in supervised:
+        # Official: F.interpolate(gt, scale_factor=0.5, mode='bilinear') per level, i.e.
+        # align_corners=False; resizing to the output's size is the same grid.
+        gt = (
+            target
+            if out.shape[-2:] == target.shape[-2:]
+            else F.interpolate(target, size=out.shape[-2:], mode="bilinear", align_corners=False)
+        )
+        total = total + F.l1_loss(out.float(), gt.float())
+        if fft_weight:
+            total = total + fft_weight * frequency_l1(out, gt)
+    return total

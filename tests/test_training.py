@@ -1,0 +1,132 @@
+"""Training: the loss against hand-computed values, the schedule, determinism, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import irnext
+from irnext.cli import main
+from irnext.data import open_dataset, write_image
+from irnext.losses import frequency_l1, multiscale_loss
+from irnext.training import TrainConfig, lr_factor, train
+
+
+def test_frequency_l1_of_constant_images_is_hand_computed():
+    # The spectrum of a constant a over H x W is a*H*W at DC and 0 elsewhere; with real and
+    # imaginary parts stacked, the mean |difference| is |a - b| * H * W / (2 * H * W).
+    a, b = torch.full((1, 3, 8, 12), 0.7), torch.full((1, 3, 8, 12), 0.2)
+    assert frequency_l1(a, b).item() == pytest.approx(0.5 / 2)
+
+
+def test_multiscale_loss_sums_every_scale_against_resized_targets():
+    target = torch.rand(2, 3, 32, 32)
+    exact = [torch.nn.functional.interpolate(target, size=(s, s), mode="bilinear") for s in (8, 16)]
+    assert multiscale_loss([*exact, target], target).item() == pytest.approx(0, abs=1e-6)
+    offset = [o + 0.1 for o in (*exact, target)]
+    # L1 = 0.1 per scale; the FFT of a constant 0.1 offset adds 0.1 * H * W at DC only.
+    expected = sum(0.1 + 0.1 * (0.1 * s * s) / (2 * s * s) for s in (8, 16, 32))
+    assert multiscale_loss(offset, target).item() == pytest.approx(expected, rel=1e-4)
+    full_only = multiscale_loss(offset, target, all_scales=False)
+    assert full_only.item() == pytest.approx(0.105, rel=1e-4)
+    assert multiscale_loss(offset, target, fft_weight=0).item() == pytest.approx(0.3, rel=1e-4)
+
+
+def test_learning_rate_warms_up_then_follows_a_cosine_to_the_floor():
+    config = TrainConfig(epochs=13, warmup_epochs=3, lr=1e-4, lr_min=1e-6)
+    factors = [lr_factor(e, config) for e in range(config.epochs)]
+    assert factors[:3] == pytest.approx([0.25, 0.5, 0.75])
+    assert factors[3] == pytest.approx(1.0)
+    assert factors[8] == pytest.approx(0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * 0.5)))
+    assert all(a >= b for a, b in zip(factors[3:], factors[4:]))
+    assert factors[-1] > 1e-2 * 0.999
+
+
+def test_batch_of_one_is_refused():
+    with pytest.raises(ValueError, match="batch_size must be >= 2"):
+        TrainConfig(batch_size=1)
+
+
+@pytest.fixture(scope="module")
+def tiny_haze(tmp_path_factory):
+    """A synth-haze folder: clean random textures, 'hazy' inputs = 0.6 J + 0.4 A."""
+    root = tmp_path_factory.mktemp("haze")
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 6), ("test", 2)):
+        for i in range(count):
+            clean = rng.random((48, 48, 3)).astype(np.float32)
+            write_image(root / split / "target" / f"{i:03d}.png", clean)
+            write_image(root / split / "input" / f"{i:03d}.png", 0.6 * clean + 0.4 * 0.9)
+    return root
+
+
+def _fit(root, epochs=4, seed=0):
+    torch.manual_seed(seed)
+    model = irnext.create_model("irnext-test")
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=2,
+        patch_size=32,
+        lr=2e-3,
+        warmup_epochs=0,
+        grad_clip=0.1,
+        num_workers=0,
+        seed=seed,
+        repeats_per_epoch=3,
+    )
+    history = train(model, open_dataset("synth-haze", root, split="train"), config)
+    return model, history
+
+
+def test_training_is_deterministic_and_reduces_the_loss(tiny_haze):
+    model_a, history_a = _fit(tiny_haze)
+    model_b, history_b = _fit(tiny_haze)
+    for (key, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values()):
+        assert torch.equal(a, b), key
+    assert [h["loss"] for h in history_a] == [h["loss"] for h in history_b]
+    assert history_a[-1]["loss"] < history_a[0]["loss"]
+    assert history_a[0]["steps"] == 3 * 3  # 6 images / batch 2, three passes
+
+
+def test_train_cli_writes_a_self_describing_checkpoint(tiny_haze, tmp_path, capsys):
+    out, log = tmp_path / "m.pt", tmp_path / "history.json"
+    argv = [
+        "train",
+        "--model",
+        "irnext-test",
+        "--model-kwargs",
+        '{"lam": false}',
+        "--dataset",
+        "synth-haze",
+        "--root",
+        str(tiny_haze),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "2",
+        "--patch-size",
+        "32",
+        "--num-workers",
+        "0",
+        "--val-split",
+        "test",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--history",
+        str(log),
+    ]
+    assert main(argv) == 0
+    model, info = irnext.load_checkpoint(out)
+    assert model.config["lam"] is False
+    assert info["training"]["config"]["epochs"] == 2
+    history = json.loads(log.read_text())
+    assert len(history["epochs"]) == 2 and "val_psnr_db" in history["epochs"][-1]
+    assert history["environment"]["torch"] == torch.__version__
+    assert main(argv[:4] + ["not json"] + argv[5:]) == 2
+    assert "--model-kwargs: expected a JSON object" in capsys.readouterr().err
