@@ -5,7 +5,8 @@ RESIDE_HELP = """{root}/            (or {root}/train/)
   gt/1.png                  (folder may be named gt, GT or clear; extension may differ)"""
 SOTS_HELP = """{root}/            (SOTS '{kind}' folder, or IRNeXt's reside-{kind}/test)
   hazy/{example}
-  gt/{gt}                   GT named by the prefix before the first '_'"""
+  gt/{gt}
+  (GT named by the prefix before the first '_'{note})"""
 FLAT_HELP = """{root}/
   {inp}/NAME.png
   {tgt}/NAME.png            same file names on both sides"""
@@ -37,3 +38,6 @@ SNOW_HELP = """{root}/
 SNOW100K_HELP = """{root}/
   train2500/ or all/ (Snow100K-training)       with Snow|synthetic/ and Gt|gt/
   test2000/ or Snow100K-L|M|S/ (Snow100K-testset) with Snow|synthetic/ and Gt|gt/"""
+HAZE4K_HELP = """{root}/
+  train|test/IN/<n>_<a>_<beta>.png
+  train|test/GT/<n>.png     GT named by the prefix before the first '_'"""
