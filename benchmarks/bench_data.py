@@ -18,6 +18,7 @@ from skimage.transform import resize
 from irnext.data import open_dataset, training_loader, write_image
 from irnext.data.synth import build_benchmark
 from irnext.data.synth.photos import load_photo, photos_for
+from irnext.env import environment_stamp
 
 BATCH, PATCH, WORKERS, EPOCHS = 8, 256, 2, 3
 
@@ -63,6 +64,8 @@ def _throughput(benchmark, name, root, patches_per_image=1):
     images = benchmark.pedantic(run, rounds=3, iterations=1)
     rate = 3 * images / (time.perf_counter() - start)
     benchmark.extra_info["images_per_s"] = round(rate, 1)
+    benchmark.extra_info["patches_per_image"] = patches_per_image
+    benchmark.extra_info["environment"] = environment_stamp()
     print(
         f"\n{name}: {rate:.1f} images/s (batch {BATCH}, {PATCH}px, {WORKERS} workers, "
         f"{patches_per_image} patch(es) per decoded pair)"

@@ -15,6 +15,7 @@ from irnext.data.synth.defocus import blur_radius_map
 from irnext.data.synth.haze import degrade_haze
 from irnext.data.synth.motion_blur import shake_trajectory, trajectory_kernel
 from irnext.data.synth.photos import PHOTOS, photo_path, photos_for
+from irnext.errors import InputError
 
 # Input PSNR of published synthetic sets lies roughly in 10-30 dB (Rain100H ~13, SOTS ~12-20,
 # GoPro ~26); a degradation outside 6-42 dB is either destroying or doing nothing.
@@ -138,3 +139,14 @@ def test_cli_builds_a_task_with_its_contact_sheet(tmp_path, monkeypatch, capsys)
     assert len(open_dataset("synth-rain", out, split="train")) == 1
     assert irnext.cli.main(["data", "synth", "--task", "fog", "--out", str(out)]) == 2
     assert "fog" in capsys.readouterr().err
+
+
+def test_rebuild_leaves_no_stale_pairs_and_foreign_folders_are_refused(tmp_path):
+    build_benchmark(task="snow", out=tmp_path / "s", train_count=3, test_count=2, size_px=32)
+    build_benchmark(task="snow", out=tmp_path / "s", train_count=1, test_count=1, size_px=32)
+    assert len(open_dataset("synth-snow", tmp_path / "s", split="train")) == 1
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("keep me")
+    with pytest.raises(InputError, match="manifest.json"):
+        build_benchmark(task="snow", out=tmp_path / "mine", train_count=1, test_count=1)
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "keep me"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,7 @@ def build_benchmark(
             "size_px >= 32, train_count >= 0, test_count >= 1"
         )
     out = Path(out)
+    _clear_previous_build(out)
     samples = []
     for split, count in (("train", train_count), ("test", test_count)):
         photos = photos_for(split)
@@ -132,6 +134,24 @@ def build_benchmark(
     manifest = _manifest(task, seed, train_count, test_count, size_px, samples)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def _clear_previous_build(out: Path) -> None:
+    """Remove an earlier build's splits so no stale pair survives a smaller rebuild.
+
+    Only a folder that holds a previous build (its manifest.json) is cleared; any other
+    non-empty folder is refused rather than mixed with synthetic pairs.
+    """
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not (out / "manifest.json").is_file():
+        raise InputError(
+            f"{out}: folder is not empty and holds no manifest.json of an earlier synthetic "
+            "build; expected a new or empty folder (or one written by `irnext data synth`)"
+        )
+    for split in ("train", "test"):
+        if (out / split).is_dir():
+            shutil.rmtree(out / split)
 
 
 def _manifest(task, seed, train_count, test_count, size_px, samples) -> dict[str, Any]:
