@@ -1,0 +1,25 @@
+"""Fixtures of the CPU performance suites (pytest-benchmark).
+
+    pytest benchmarks/bench_models.py --benchmark-json=benchmarks/results/cpu.json
+
+Each benchmark stores its environment stamp and its inputs in `extra_info`, so the JSON that the
+report reads says what produced every number.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from irnext.env import environment_stamp
+
+
+@pytest.fixture(scope="session")
+def environment() -> dict:
+    return environment_stamp("cpu")
+
+
+@pytest.fixture(autouse=True)
+def _no_grad():
+    with torch.no_grad():
+        yield

@@ -1,0 +1,301 @@
+"""GPU cost suite: correctness of the fast IRNeXt, official-figure comparisons, scaling sweep.
+
+    python benchmarks/gpu_suite.py --out DIR [--quick] [--device cpu] [--budget-s 420]
+
+Writes DIR/results.json (every record with its environment stamp), DIR/table.md (ours against
+the official H100 timings of benchmarks/published/cost.yaml) and DIR/scaling.png. Sections run in
+order of importance and each checks the time budget first, so one device call always finishes
+with its files written; a section skipped for time is recorded as such. Imports no fvcore/ptflops
+(not installed on the GPU image). `--device cpu --quick` is a dry run at tiny sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+import yaml
+
+import irnext.models.blocks as blocks
+from irnext.cost.fast import capture_cuda_graph, final_output, prepare_for_inference, relative_l2
+from irnext.cost.latency import measure_latency, time_callable
+from irnext.cost.scaling import plot_scaling, resolution_sweep
+from irnext.env import environment_stamp
+from irnext.models.registry import create_model
+
+HERE = Path(__file__).resolve().parent
+OFFICIAL_MODELS = ("irnext-dehaze", "irnext-motion-deblur", "restormer", "nafnet-w64")
+SCALING_MODELS = ("irnext-dehaze", "restormer", "nafnet-w64")
+
+
+def unfold_dynamic_filter(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+    """Official LAM filtering (F.unfold, multiply, sum): the baseline of the grouped-conv lever."""
+    n, c, h, w = x.shape
+    groups, k = kernels.shape[1], kernels.shape[-1]
+    cols = F.unfold(F.pad(x, [k // 2] * 4, mode="reflect"), k)
+    cols = cols.reshape(n, groups, c // groups, k * k, h * w)
+    out = (cols * kernels.reshape(n, groups, 1, k * k, 1)).sum(dim=3)
+    return out.reshape(n, c, h, w)
+
+
+@contextlib.contextmanager
+def official_dynamic_filter() -> Iterator[None]:
+    grouped = blocks.apply_dynamic_filter
+    blocks.apply_dynamic_filter = unfold_dynamic_filter
+    try:
+        yield
+    finally:
+        blocks.apply_dynamic_filter = grouped
+
+
+class Budget:
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+
+def lever_ladder(size: tuple[int, int], cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """IRNeXt-dehaze, one lever added per step; each output compared with fp32 eager."""
+    device, runs, warmup = cfg["device"], cfg["runs"], cfg["warmup"]
+    torch.manual_seed(0)
+    base = create_model("irnext-dehaze").eval().to(device)
+    x = torch.rand(1, 3, *size, device=device)
+    with torch.no_grad():
+        reference = final_output(base(x))
+    compile_kw = {"compile_backend": "aot_eager"} if cfg["cpu"] else {}
+    steps: list[tuple[str, Callable[[], Callable]]] = [
+        (
+            "official unfold LAM, fp32 eager",
+            lambda: prepare_for_inference(copy.deepcopy(base), dtype="fp32", channels_last=False),
+        ),
+        (
+            "grouped-conv LAM, fp32 eager",
+            lambda: prepare_for_inference(copy.deepcopy(base), dtype="fp32", channels_last=False),
+        ),
+        (
+            "+ channels_last, fp32",
+            lambda: prepare_for_inference(copy.deepcopy(base), dtype="fp32", channels_last=True),
+        ),
+        (
+            "bf16 autocast, eager",
+            lambda: prepare_for_inference(
+                copy.deepcopy(base), dtype="bf16", autocast=True, channels_last=False
+            ),
+        ),
+        (
+            "bf16 weights + channels_last, eager",
+            lambda: prepare_for_inference(copy.deepcopy(base), dtype="bf16", channels_last=True),
+        ),
+        (
+            "fp32 + torch.compile",
+            lambda: prepare_for_inference(
+                copy.deepcopy(base), dtype="fp32", channels_last=True, compile=True, **compile_kw
+            ),
+        ),
+        (
+            "bf16 + channels_last + torch.compile",
+            lambda: prepare_for_inference(
+                copy.deepcopy(base), dtype="bf16", channels_last=True, compile=True, **compile_kw
+            ),
+        ),
+    ]
+    records = []
+    for name, build in steps:
+        if cfg["budget"].left() < cfg["reserve_s"]:
+            records.append({"step": name, "size": list(size), "skipped": "time budget"})
+            continue
+        with official_dynamic_filter() if name.startswith("official") else contextlib.nullcontext():
+            start = time.perf_counter()
+            forward = build()
+            error = relative_l2(forward(x), reference)
+            setup_s = time.perf_counter() - start
+            variants = [(name, forward)]
+            if "compile" in name and not cfg["cpu"]:
+                variants.append((name + " + CUDA graphs", capture_cuda_graph(forward, x)))
+            for label, fn in variants:
+                timing = time_callable(lambda fn=fn: fn(x), device=device, warmup=warmup, runs=runs)
+                error = relative_l2(fn(x), reference)
+                records.append(
+                    {
+                        "step": label,
+                        "model": "irnext-dehaze",
+                        "size": list(size),
+                        "batch": 1,
+                        "relative_l2_vs_fp32_eager": error,
+                        "setup_s": setup_s,
+                        **timing,
+                    }
+                )
+    return records
+
+
+def official_comparison(size: tuple[int, int], cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The official table's cells for our implementations: eager, fp32 and bf16 autocast."""
+    records = []
+    for name in OFFICIAL_MODELS:
+        for dtype in ("fp32", "bf16"):
+            if cfg["budget"].left() < cfg["reserve_s"]:
+                records.append(
+                    {
+                        "model": name,
+                        "size": list(size),
+                        "precision": dtype,
+                        "skipped": "time budget",
+                    }
+                )
+                continue
+            model = create_model(name)
+            try:
+                record = measure_latency(
+                    model,
+                    (1, 3, *size),
+                    device=cfg["device"],
+                    dtype=dtype,
+                    warmup=cfg["warmup"],
+                    runs=cfg["runs"],
+                )
+                records.append({"model": name, "size": list(size), **record})
+            except torch.cuda.OutOfMemoryError as error:
+                records.append(
+                    {
+                        "model": name,
+                        "size": list(size),
+                        "precision": dtype,
+                        "oom": str(error).splitlines()[0],
+                    }
+                )
+            del model
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+    return records
+
+
+def scaling(cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    records = []
+    for name in SCALING_MODELS:
+        if cfg["budget"].left() < cfg["reserve_s"]:
+            records.append({"model": name, "skipped": "time budget", "oom": False, "size": None})
+            continue
+        records += resolution_sweep(
+            {name: lambda name=name: create_model(name)},
+            cfg["scaling_sizes"],
+            device=cfg["device"],
+            dtype="fp32",
+            warmup=cfg["warmup"],
+            runs=cfg["scaling_runs"],
+        )
+    return records
+
+
+def _cell(records: list[dict], model: str, size: list[int], dtype: str) -> str:
+    for r in records:
+        if r.get("model") == model and r.get("size") == size and r.get("precision") == dtype:
+            if "latency_ms_median" in r:
+                return f"{r['latency_ms_median']:.1f} ± {r['latency_ms_iqr']:.1f}"
+            return r.get("skipped") or "OOM"
+    return "-"
+
+
+def render_table(results: dict[str, Any], official: dict[str, Any]) -> str:
+    env = results["environment"]
+    lines = [
+        f"# GPU cost tables: {env.get('device_name')} (driver {env.get('driver')}, torch "
+        f"{env.get('torch')}, CUDA {env.get('cuda')}, cuDNN {env.get('cudnn')}, "
+        f"cudnn.benchmark {env.get('cudnn_benchmark')})",
+        "",
+        "Batch 1, eager; ms, median ± IQR of the runs in results.json; official figures "
+        f"(in parentheses): {official['device']}, torch {official['torch']}, "
+        f"{official['statistic']}.",
+        "",
+    ]
+    sizes = results["sizes"]
+    header = ["model"] + [f"{h}x{w} {d}" for h, w in sizes for d in ("fp32", "bf16")]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for model in OFFICIAL_MODELS:
+        ref = official["models"].get(model, {})
+        cells = []
+        for h, w in sizes:
+            for d in ("fp32", "bf16"):
+                key = f"ms_{h}_{d}" if (h, w) == (256, 256) else f"ms_{h}x{w}_{d}"
+                paper = f" ({ref[key]})" if key in ref else ""
+                cells.append(_cell(results["official_comparison"], model, [h, w], d) + paper)
+        lines.append("| " + " | ".join([model, *cells]) + " |")
+    lines += [
+        "",
+        "## Fast IRNeXt-dehaze: one lever per step",
+        "",
+        "| step | size | ms (median ± IQR) | peak MiB | rel. L2 vs fp32 eager |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results["lever_ladder"]:
+        size = "x".join(map(str, r["size"]))
+        if "skipped" in r:
+            lines.append(f"| {r['step']} | {size} | {r['skipped']} | | |")
+            continue
+        memory = f"{r['peak_memory_mib']:.0f}" if r["peak_memory_mib"] is not None else "n/a"
+        lines.append(
+            f"| {r['step']} | {size} | {r['latency_ms_median']:.2f} ± "
+            f"{r['latency_ms_iqr']:.2f} | {memory} | "
+            f"{r['relative_l2_vs_fp32_eager']:.2e} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and sizes")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--budget-s", type=float, default=420.0)
+    args = parser.parse_args(argv)
+    cpu = torch.device(args.device).type == "cpu"
+    torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick its kernels
+    tiny = cpu and args.quick
+    cfg = {
+        "device": args.device,
+        "cpu": cpu,
+        "budget": Budget(args.budget_s),
+        "reserve_s": 20.0 if tiny else 45.0,
+        "runs": 3 if tiny else (20 if args.quick else 50),
+        "warmup": 1 if tiny else 10,
+        "scaling_runs": 3 if tiny else 20,
+        "scaling_sizes": [64, 128]
+        if tiny
+        else ([256, 512, 1024] if args.quick else [256, 512, 1024, 1536, 2048]),
+    }
+    sizes = [(64, 64), (64, 128)] if tiny else [(256, 256), (736, 1280)]
+    results: dict[str, Any] = {
+        "environment": environment_stamp(args.device),
+        "quick": args.quick,
+        "sizes": [list(s) for s in sizes],
+        "budget_s": args.budget_s,
+    }
+    results["lever_ladder"] = [r for s in sizes for r in lever_ladder(s, cfg)]
+    results["official_comparison"] = [r for s in sizes for r in official_comparison(s, cfg)]
+    results["scaling"] = scaling(cfg)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    official = yaml.safe_load((HERE / "published" / "cost.yaml").read_text())["official_timings"]
+    (args.out / "table.md").write_text(render_table(results, official))
+    plotted = [r for r in results["scaling"] if r.get("size") is not None]
+    if plotted:
+        plot_scaling(plotted, args.out / "scaling.png")
+    failed = [r for r in results["lever_ladder"] if r.get("relative_l2_vs_fp32_eager", 0) >= 1e-2]
+    print((args.out / "table.md").read_text())
+    print(f"relative L2 >= 1e-2 in {len(failed)} step(s)" if failed else "all steps within 1e-2")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
