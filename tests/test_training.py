@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 import torch
 
 import irnext
 from irnext.cli import main
-from irnext.data import open_dataset, write_image
+from irnext.data import open_dataset
 from irnext.losses import frequency_l1, multiscale_loss
 from irnext.training import TrainConfig, lr_factor, train
 
@@ -49,19 +48,6 @@ def test_learning_rate_warms_up_then_follows_a_cosine_to_the_floor():
 def test_batch_of_one_is_refused():
     with pytest.raises(ValueError, match="batch_size must be >= 2"):
         TrainConfig(batch_size=1)
-
-
-@pytest.fixture(scope="module")
-def tiny_haze(tmp_path_factory):
-    """A synth-haze folder: clean random textures, 'hazy' inputs = 0.6 J + 0.4 A."""
-    root = tmp_path_factory.mktemp("haze")
-    rng = np.random.default_rng(0)
-    for split, count in (("train", 6), ("test", 2)):
-        for i in range(count):
-            clean = rng.random((48, 48, 3)).astype(np.float32)
-            write_image(root / split / "target" / f"{i:03d}.png", clean)
-            write_image(root / split / "input" / f"{i:03d}.png", 0.6 * clean + 0.4 * 0.9)
-    return root
 
 
 def _fit(root, epochs=4, seed=0):

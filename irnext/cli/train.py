@@ -16,6 +16,7 @@ import torch
 from irnext.checkpoint import save_checkpoint
 from irnext.env import environment_stamp
 from irnext.errors import InputError
+from irnext.evaluation import resolve_device
 from irnext.models.registry import create_model
 from irnext.training import TrainConfig, config_dict, train
 
@@ -28,7 +29,7 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         default = field.default
@@ -55,7 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
     parser.add_argument("--out", required=True, type=Path, help="checkpoint to write (.pt)")
     parser.add_argument("--history", type=Path, help="per-epoch JSON log to write")
-    _add_config_flags(parser)
+    add_config_flags(parser)
     parser.set_defaults(func=_run)
 
 
@@ -69,9 +70,8 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(problem) from error
     if not isinstance(overrides, dict):
         raise InputError(problem)
-    config = TrainConfig(**{f.name: _value(args, f) for f in dataclasses.fields(TrainConfig)})
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
-    device = "cpu" if device == "auto" else device
+    config = TrainConfig(**{f.name: config_value(args, f) for f in dataclasses.fields(TrainConfig)})
+    device = resolve_device(args.device)
     train_set = open_dataset(args.dataset, args.root, split=args.split)
     val_set = None
     if args.val_split:
@@ -104,7 +104,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _value(args: argparse.Namespace, field: dataclasses.Field):
+def config_value(args: argparse.Namespace, field: dataclasses.Field):
     value = getattr(args, field.name)
     if field.name == "grad_clip" and not value:
         return None

@@ -1,0 +1,178 @@
+"""Ablation studies as data: a YAML file names a base model and its variants; running it trains
+and scores every variant under one recipe, so each row differs from the paper model only by the
+overrides it lists.
+
+    name: components
+    title: Which of IRNeXt's components carry the quality?
+    base_model: irnext-test
+    reference: IRNeXt paper, ablation tables (section 4.4)
+    variants:
+      - {name: paper}
+      - {name: no-lam, model_kwargs: {lam: false}}
+      - {name: no-fft-loss, train: {fft_weight: 0.0}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from irnext.cost.counters import count_macs
+from irnext.data import PairedImageDataset
+from irnext.env import environment_stamp
+from irnext.errors import InputError
+from irnext.evaluation import evaluate, json_safe
+from irnext.models.registry import create_model, model_entry
+from irnext.training import TrainConfig, config_dict, train
+
+_STUDY_KEYS = {"name", "title", "question", "base_model", "reference", "variants"}
+_VARIANT_KEYS = {"name", "model_kwargs", "train", "note"}
+_TRAIN_KEYS = {f.name for f in dataclasses.fields(TrainConfig)}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig overrides
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Study:
+    name: str
+    title: str
+    base_model: str
+    variants: tuple[Variant, ...]
+    question: str = ""
+    reference: str = ""  # the paper table this study mirrors, if any
+
+
+def load_study(path: str | Path) -> Study:
+    """Read and check a study file: unknown keys, duplicate names and invalid model
+    configurations are reported with the file, the variant and the key."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: ablation study file not found")
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a YAML mapping with keys {sorted(_STUDY_KEYS)}")
+    _check_keys(data, _STUDY_KEYS, f"{path}")
+    for key in ("name", "title", "base_model", "variants"):
+        if key not in data:
+            raise InputError(f"{path}: missing key '{key}'")
+    model_entry(data["base_model"])  # unknown names raise, listing the known ones
+    if not isinstance(data["variants"], list) or not data["variants"]:
+        raise InputError(f"{path}: 'variants' must be a non-empty list of mappings")
+    variants = tuple(
+        _variant(item, data["base_model"], f"{path}: variants[{i}]")
+        for i, item in enumerate(data["variants"])
+    )
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise InputError(f"{path}: variant names must be unique, got {names}")
+    return Study(
+        name=str(data["name"]),
+        title=str(data["title"]),
+        base_model=data["base_model"],
+        variants=variants,
+        question=str(data.get("question", "")),
+        reference=str(data.get("reference", "")),
+    )
+
+
+def _check_keys(mapping: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise InputError(f"{where}: unknown keys {unknown}; expected some of {sorted(allowed)}")
+
+
+def _variant(item: Any, base_model: str, where: str) -> Variant:
+    if not isinstance(item, dict) or "name" not in item:
+        raise InputError(f"{where}: expected a mapping with at least a 'name'")
+    _check_keys(item, _VARIANT_KEYS, where)
+    _check_keys(item.get("train") or {}, _TRAIN_KEYS, f"{where}.train")
+    model_kwargs = dict(item.get("model_kwargs") or {})
+    try:
+        with torch.device("meta"):  # validate the configuration without allocating weights
+            create_model(base_model, **model_kwargs)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{where}.model_kwargs {model_kwargs}: {error}") from error
+    return Variant(
+        name=str(item["name"]),
+        model_kwargs=model_kwargs,
+        train=dict(item.get("train") or {}),
+        note=str(item.get("note", "")),
+    )
+
+
+def run_study(
+    study: Study,
+    *,
+    train_set: PairedImageDataset,
+    test_set: PairedImageDataset,
+    config: TrainConfig,
+    device: str | torch.device = "cpu",
+    base_model: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train and score every variant with the same recipe and seed; returns the result record
+    (one row per variant: its overrides, params, MACs at 256 x 256, test scores, train time)."""
+    base = base_model or study.base_model
+    rows = []
+    for variant in study.variants:
+        variant_config = dataclasses.replace(config, **_as_config_values(variant.train))
+        torch.manual_seed(variant_config.seed)
+        model = create_model(base, **variant.model_kwargs)
+        started = time.perf_counter()
+        history = train(model, train_set, variant_config, device=device)
+        train_seconds = time.perf_counter() - started
+        _, summary = evaluate(model, test_set, device=device, model_name=f"{base}:{variant.name}")
+        cost = count_macs(model.cpu(), (1, 3, 256, 256), counters=("torch",))
+        rows.append(
+            {
+                "variant": variant.name,
+                "note": variant.note,
+                "model_kwargs": variant.model_kwargs,
+                "train_overrides": variant.train,
+                "params": cost["params"],
+                "gmacs_256": cost["macs_torch"] / 1e9,
+                "psnr_db": summary["means"]["psnr_db"],
+                "ssim": summary["means"]["ssim"],
+                "final_loss": history[-1]["loss"],
+                "train_seconds": train_seconds,
+                "loss_curve": [h["loss"] for h in history],
+            }
+        )
+        if log is not None:
+            log(
+                f"{study.name}/{variant.name}: {rows[-1]['psnr_db']:.2f} dB, "
+                f"SSIM {rows[-1]['ssim']:.4f}, {cost['params']:,} params"
+            )
+    return json_safe(
+        {
+            "study": study.name,
+            "title": study.title,
+            "question": study.question,
+            "reference": study.reference,
+            "base_model": base,
+            "dataset": test_set.info.name,
+            "train_split": train_set.split,
+            "test_split": test_set.split,
+            "protocol": test_set.info.protocol,
+            "train_config": config_dict(config),
+            "variants": rows,
+            "environment": environment_stamp(device),
+        }
+    )
+
+
+def _as_config_values(overrides: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}

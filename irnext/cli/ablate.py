@@ -1,0 +1,48 @@
+"""`irnext ablate`: run an ablation study file (ablations/*.yaml) on a dataset's train and test
+splits; the recipe flags are those of `irnext train`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from irnext.cli.train import add_config_flags, config_value
+from irnext.evaluation import resolve_device
+from irnext.training import TrainConfig
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("ablate", help="train and score every variant of a study")
+    parser.add_argument("--study", required=True, type=Path, help="study file (YAML)")
+    parser.add_argument("--base-model", help="replace the study's base model (e.g. irnext-dehaze)")
+    parser.add_argument("--dataset", required=True, help="dataset name (see `irnext data list`)")
+    parser.add_argument("--root", required=True, type=Path, help="the dataset's folder")
+    parser.add_argument("--train-split", default="train")
+    parser.add_argument("--test-split", default="test")
+    parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
+    parser.add_argument("--out", required=True, type=Path, help="result JSON to write")
+    add_config_flags(parser)
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from irnext.ablation import load_study, run_study
+    from irnext.data import open_dataset
+
+    study = load_study(args.study)
+    config = TrainConfig(**{f.name: config_value(args, f) for f in dataclasses.fields(TrainConfig)})
+    result = run_study(
+        study,
+        train_set=open_dataset(args.dataset, args.root, split=args.train_split),
+        test_set=open_dataset(args.dataset, args.root, split=args.test_split),
+        config=config,
+        device=resolve_device(args.device),
+        base_model=args.base_model,
+        log=lambda line: print(line, flush=True),
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
