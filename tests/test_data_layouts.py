@@ -141,3 +141,14 @@ def test_unknown_split_and_option_are_errors(tmp_path):
         open_dataset("csd", tmp_path, split="val")
     with pytest.raises(InputError, match="unknown option"):
         open_dataset("csd", tmp_path, split="test", colour="yes")
+
+
+def test_hazy_images_in_part_subfolders_find_their_flat_ground_truth(tmp_path):
+    rng = np.random.default_rng(5)
+    files = ["hazy/part1/0001_0.8_0.2.jpg", "hazy/part2/0001_0.9_0.1.jpg", "clear/0001.png"]
+    for rel in files:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / rel)
+    dataset = open_dataset("ots-train", tmp_path)
+    assert [p.name for p in dataset.pairs] == ["part1/0001_0.8_0.2", "part2/0001_0.9_0.1"]
+    assert {p.target_path.name for p in dataset.pairs} == {"0001.png"}

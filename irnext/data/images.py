@@ -6,6 +6,7 @@ library keeps the pixels identical everywhere. Pillow reads 16-bit grayscale PNG
 16-bit *colour* PNG to 8 bits; those files (DPDD is distributed as 16-bit RGB PNG) are decoded with
 torchvision's libpng binding instead. PNG is lossless, so the decoder choice does not change a
 single value there. Writing 16-bit PNG uses the small encoder below (Pillow cannot write it).
+EXIF orientation is deliberately not applied: pairs are stored pixel-aligned as the files are.
 """
 
 from __future__ import annotations
