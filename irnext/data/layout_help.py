@@ -3,10 +3,15 @@
 RESIDE_HELP = """{root}/            (or {root}/train/)
   hazy/1_1_0.90179.png      GT named by the prefix before the first '_'
   gt/1.png                  (folder may be named gt, GT or clear; extension may differ)"""
-SOTS_HELP = """{root}/            (SOTS '{kind}' folder, or IRNeXt's reside-{kind}/test)
-  hazy/{example}
-  gt/{gt}
-  (GT named by the prefix before the first '_'{note})"""
+SOTS_INDOOR_HELP = """{root}/            (SOTS 'indoor' folder, or IRNeXt's reside-indoor/test)
+  hazy/1400_1.png
+  gt/1400.png
+  (GT named by the prefix before the first '_'; 640x480 GT for 620x460 hazy: the 10-pixel
+  border is cropped)"""
+SOTS_OUTDOOR_HELP = """{root}/            (SOTS 'outdoor' folder, or IRNeXt's reside-outdoor/test)
+  hazy/0001_0.8_0.2.jpg
+  gt/0001.png
+  (GT named by the prefix before the first '_')"""
 FLAT_HELP = """{root}/
   {inp}/NAME.png
   {tgt}/NAME.png            same file names on both sides"""

@@ -21,7 +21,8 @@ from irnext.data.layout_help import (
     RESIDE_HELP,
     SNOW100K_HELP,
     SNOW_HELP,
-    SOTS_HELP,
+    SOTS_INDOOR_HELP,
+    SOTS_OUTDOOR_HELP,
     SPLIT_HELP,
 )
 
@@ -89,74 +90,31 @@ def _one_folder(name, task, protocol, *, sides, help_text, children=(), rule="sa
     )
 
 
+def _haze(name: str, bases: dict[str, tuple[str, ...]], help_text: str, **extra) -> Layout:
+    """RESIDE, SOTS and Haze4K: several hazy renders share one GT named by their prefix."""
+    info = _info(name, "dehaze", tuple(bases), "dehaze_pooled", help_text)
+    return Layout(
+        info=info,
+        bases=bases,
+        sides=_HAZE_SIDES,
+        target_rule="prefix",
+        many_to_one=True,
+        **extra,
+    )
+
+
 def _dehaze_and_motion() -> list[Layout]:
     layouts: list[Layout] = [
-        Layout(
-            info=_info("its-train", "dehaze", ("train",), "dehaze_pooled", RESIDE_HELP),
-            bases={"train": ("train", ".", "ITS_v2")},
-            sides=_HAZE_SIDES,
-            target_rule="prefix",
-            many_to_one=True,
-        ),
-        Layout(
-            info=_info("ots-train", "dehaze", ("train",), "dehaze_pooled", RESIDE_HELP),
-            bases={"train": ("train", ".", "OTS")},
-            sides=_HAZE_SIDES,
-            target_rule="prefix",
-            many_to_one=True,
-        ),
-        Layout(
-            info=_info(
-                "sots-indoor",
-                "dehaze",
-                ("test",),
-                "dehaze_pooled",
-                SOTS_HELP.format(
-                    root="{root}",
-                    kind="indoor",
-                    example="1400_1.png",
-                    gt="1400.png",
-                    note="; 640x480 GT for 620x460 hazy: the 10-pixel border is cropped",
-                ),
-            ),
-            bases={"test": (".", "nyuhaze500", "test", "indoor", "indoor/nyuhaze500")},
-            sides=_HAZE_SIDES,
-            target_rule="prefix",
-            many_to_one=True,
+        _haze("its-train", {"train": ("train", ".", "ITS_v2")}, RESIDE_HELP),
+        _haze("ots-train", {"train": ("train", ".", "OTS")}, RESIDE_HELP),
+        _haze(
+            "sots-indoor",
+            {"test": (".", "nyuhaze500", "test", "indoor", "indoor/nyuhaze500")},
+            SOTS_INDOOR_HELP,
             gt_border_px=10,
         ),
-        Layout(
-            info=_info(
-                "sots-outdoor",
-                "dehaze",
-                ("test",),
-                "dehaze_pooled",
-                SOTS_HELP.format(
-                    root="{root}",
-                    kind="outdoor",
-                    example="0001_0.8_0.2.jpg",
-                    gt="0001.png",
-                    note="",
-                ),
-            ),
-            bases={"test": (".", "test", "outdoor")},
-            sides=_HAZE_SIDES,
-            target_rule="prefix",
-            many_to_one=True,
-        ),
-        Layout(
-            info=_info(
-                "haze4k",
-                "dehaze",
-                ("train", "test"),
-                "dehaze_pooled",
-                HAZE4K_HELP,
-            ),
-            bases={"train": ("train",), "test": ("test",)},
-            sides=_HAZE_SIDES,
-            target_rule="prefix",
-            many_to_one=True,
-        ),
+        _haze("sots-outdoor", {"test": (".", "test", "outdoor")}, SOTS_OUTDOOR_HELP),
+        _haze("haze4k", {"train": ("train",), "test": ("test",)}, HAZE4K_HELP),
         Layout(
             info=_info("gopro", "motion_deblur", ("train", "test"), "matlab_rgb3d", GOPRO_HELP),
             bases={"train": ("train",), "test": ("test", ".")},

@@ -109,31 +109,39 @@ def build_benchmark(
     _clear_previous_build(out)
     samples = []
     for split, count in (("train", train_count), ("test", test_count)):
-        photos = photos_for(split)
         for index in range(count):
-            photo = photos[index % len(photos)] if split == "test" else None
-            if photo is None:  # training photographs drawn at random, test ones in turn
-                photo = photos[int(np.random.default_rng([seed, index]).integers(len(photos)))]
-            clean, degraded, record = build_sample(
-                task, photo, seed=seed, split=split, index=index, size_px=size_px
-            )
-            name = f"{index:04d}_{photo.name}"
-            write_image(out / split / "input" / f"{name}.png", degraded)
-            write_image(out / split / "target" / f"{name}.png", clean)
-            stored = read_image(out / split / "input" / f"{name}.png")
-            stored_clean = read_image(out / split / "target" / f"{name}.png")
             samples.append(
-                {
-                    "split": split,
-                    "name": name,
-                    "photo": photo.name,
-                    **record,
-                    "psnr_db": round(float(psnr_db(stored_clean, stored)), 3),
-                }
+                _write_sample(task, out, seed=seed, split=split, index=index, size_px=size_px)
             )
     manifest = _manifest(task, seed, train_count, test_count, size_px, samples)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return manifest
+
+
+def _write_sample(
+    task: str, out: Path, *, seed: int, split: str, index: int, size_px: int
+) -> dict[str, Any]:
+    """Build and write one pair; its manifest record (PSNR measured on the stored PNGs)."""
+    photos = photos_for(split)
+    if split == "test":  # test photographs in turn, training ones drawn at random
+        photo = photos[index % len(photos)]
+    else:
+        photo = photos[int(np.random.default_rng([seed, index]).integers(len(photos)))]
+    clean, degraded, record = build_sample(
+        task, photo, seed=seed, split=split, index=index, size_px=size_px
+    )
+    name = f"{index:04d}_{photo.name}"
+    paths = {side: out / split / side / f"{name}.png" for side in ("input", "target")}
+    write_image(paths["input"], degraded)
+    write_image(paths["target"], clean)
+    stored_psnr = psnr_db(read_image(paths["target"]), read_image(paths["input"]))
+    return {
+        "split": split,
+        "name": name,
+        "photo": photo.name,
+        **record,
+        "psnr_db": round(float(stored_psnr), 3),
+    }
 
 
 def _clear_previous_build(out: Path) -> None:
