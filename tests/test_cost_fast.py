@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from irnext.cost.fast import final_output, prepare_for_inference, relative_l2
+from irnext.cost.fast import final_output, prepare_for_inference, relative_l2, with_active_branches
 from irnext.errors import InputError
 from irnext.models.registry import create_model
 
@@ -13,11 +13,26 @@ from irnext.models.registry import create_model
 @pytest.fixture(scope="module")
 def tiny() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
     torch.manual_seed(0)
-    model = create_model("irnext-test").eval()
+    model = with_active_branches(create_model("irnext-test")).eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         reference = final_output(model(x))
     return model, x, reference
+
+
+def test_active_branches_make_the_dynamic_filter_reach_the_output(tiny) -> None:
+    # With the official zero init the LAM is the identity; with active gates, the filter counts.
+    import irnext.models.blocks as blocks
+
+    model, x, reference = tiny
+    original = blocks.apply_dynamic_filter
+    blocks.apply_dynamic_filter = lambda x, kernels: torch.zeros_like(x)
+    try:
+        with torch.no_grad():
+            changed = final_output(model(x))
+    finally:
+        blocks.apply_dynamic_filter = original
+    assert relative_l2(changed, reference) > 1e-3
 
 
 def test_relative_l2_of_known_vectors() -> None:

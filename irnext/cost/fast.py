@@ -103,3 +103,19 @@ def relative_l2(output: torch.Tensor, reference: torch.Tensor) -> float:
     return float(
         torch.linalg.vector_norm(output.float() - reference) / torch.linalg.vector_norm(reference)
     )
+
+
+def with_active_branches(model: nn.Module, *, seed: int = 0, std: float = 0.5) -> nn.Module:
+    """Give all-zero parameters (the LAM gates; norm biases) random values, in place.
+
+    A freshly built IRNeXt's LAM is the identity (W, lambda_l and lambda_h start at zero, official
+    init), so its filter cannot change the output and a numerics check of an untrained model
+    would not see it. Trained weights are not available to the tests and the GPU suite.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.numel() and not parameter.any():
+                noise = torch.randn(parameter.shape, generator=generator) * std
+                parameter.copy_(noise.to(parameter.device, parameter.dtype))
+    return model
