@@ -79,7 +79,7 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None]:
         except TypeError as error:
             raise InputError(f"--tlc applies to NAFNet models, not '{args.model}'") from error
         print(f"note: '{args.model}' has untrained weights (seed {args.seed})", file=sys.stderr)
-        return model, args.model, None
+        return model, args.model + ("+tlc" if args.tlc else ""), None
     if args.checkpoint:
         from irnext.checkpoint import load_checkpoint
 
@@ -98,7 +98,8 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None]:
     from irnext.models.baselines import load_baseline_weights
 
     model = load_baseline_weights(args.baseline_weights, tlc=args.tlc)
-    return model, model.irnext_spec["name"], file_sha256(args.baseline_weights)
+    name = model.irnext_spec["name"] + ("+tlc" if args.tlc else "")
+    return model, name, file_sha256(args.baseline_weights)
 
 
 def _group_lists(pairs: list[str]) -> dict[str, Path]:

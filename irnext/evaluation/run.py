@@ -122,28 +122,31 @@ def evaluate(
     if not rows:
         raise InputError(f"dataset '{dataset.info.name}' at {dataset.root} has no pairs")
     summary = summarise(rows, metrics=chosen.metrics)
-    total = time.perf_counter() - started
     summary.update(
-        {
-            "model": model_name or getattr(model, "irnext_spec", {}).get("name"),
-            "weights_sha256": weights_sha256,
-            "dataset": dataset.info.name,
-            "task": dataset.info.task,
-            "split": dataset.split,
-            "protocol": protocol,
-            "protocol_source": chosen.source,
-            "batch_size": batch_size,
-            "tile": tile,
-            "tile_overlap": tile_overlap if tile else None,
-            "seconds_total": total,
-            "inference_seconds_total": timing["inference_s"],
-            "metric_seconds_total": timing["metrics_s"],
-            "images_per_second": len(rows) / total,
-            "metric_images_per_second": len(rows) / max(timing["metrics_s"], 1e-12),
-            "environment": environment_stamp(device),
-        }
+        model=model_name or getattr(model, "irnext_spec", {}).get("name"),
+        weights_sha256=weights_sha256,
+        dataset=dataset.info.name,
+        task=dataset.info.task,
+        split=dataset.split,
+        protocol=protocol,
+        protocol_source=chosen.source,
+        batch_size=batch_size,
+        tile=tile,
+        tile_overlap=tile_overlap if tile else None,
+        **_throughput(len(rows), time.perf_counter() - started, timing),
+        environment=environment_stamp(device),
     )
     return rows, summary
+
+
+def _throughput(count: int, total_s: float, timing: dict[str, float]) -> dict[str, float]:
+    return {
+        "seconds_total": total_s,
+        "inference_seconds_total": timing["inference_s"],
+        "metric_seconds_total": timing["metrics_s"],
+        "images_per_second": count / total_s,
+        "metric_images_per_second": count / max(timing["metrics_s"], 1e-12),
+    }
 
 
 def _restore_chunk(model, chunk, device, tile, tile_overlap) -> tuple[torch.Tensor, float]:
