@@ -1,0 +1,28 @@
+"""`irnext report`: render results/report.md and its figures from the result files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("report", help="render the Markdown report from results/")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder")
+    parser.add_argument("--out", type=Path, default=Path("results/report.md"))
+    parser.add_argument(
+        "--published",
+        type=Path,
+        default=Path("benchmarks/published"),
+        help="folder of published figures (quality.yaml, cost.yaml)",
+    )
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from irnext.report import render_report
+
+    if not args.results.is_dir():
+        raise FileNotFoundError(f"{args.results}: results folder not found")
+    print(f"wrote {render_report(args.results, args.out, published=args.published)}")
+    return 0

@@ -1,0 +1,132 @@
+"""Markdown tables rendered from result records (plain dicts read from JSON)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured table; numbers are formatted by `cell`."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def cell(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf"
+        return f"{value:.{digits}f}" if abs(value) >= 1 or value == 0 else f"{value:.4f}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def quality_table(summaries: Sequence[dict[str, Any]]) -> str:
+    """One row per evaluated model: protocol, image count, mean PSNR / SSIM (and MAE)."""
+    rows = []
+    for s in summaries:
+        means = s["means"]
+        rows.append(
+            [
+                s["model"],
+                s["protocol"],
+                s["count"],
+                means.get("psnr_db"),
+                _four(means.get("ssim")),
+                _four(means.get("mae")),
+            ]
+        )
+    return markdown_table(["model", "protocol", "images", "PSNR (dB)", "SSIM", "MAE"], rows)
+
+
+def _four(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def complexity_table(records: Sequence[dict[str, Any]]) -> str:
+    rows = []
+    for r in records:
+        reported = r.get("reported") or {}
+        rows.append(
+            [
+                r["model"],
+                r["params"],
+                r["macs_fvcore"] / 1e9 if "macs_fvcore" in r else None,
+                r["macs_ptflops"] / 1e9 if "macs_ptflops" in r else None,
+                r["macs_torch"] / 1e9 if "macs_torch" in r else None,
+                _reported(reported),
+                len(r.get("uncounted_ops", [])),
+            ]
+        )
+    header = [
+        "model",
+        "params",
+        "GMACs fvcore",
+        "GMACs ptflops",
+        "GMACs torch",
+        "paper (counter)",
+        "uncounted ops",
+    ]
+    return markdown_table(header, rows)
+
+
+def _reported(reported: dict[str, Any]) -> str:
+    if not reported or reported.get("gmacs") is None:
+        return "-"
+    return f"{reported['gmacs']:g} G ({reported.get('counter', '?')})"
+
+
+def ablation_table(result: dict[str, Any]) -> str:
+    """Variants of one study with the difference to the first (reference) row."""
+    variants = result["variants"]
+    first = variants[0]
+    rows = []
+    for v in variants:
+        overrides = {**v.get("model_kwargs", {}), **v.get("train_overrides", {})}
+        delta = None if v is first else v["psnr_db"] - first["psnr_db"]
+        rows.append(
+            [
+                v["variant"],
+                _overrides(overrides),
+                v["params"],
+                v["gmacs_256"],
+                v["psnr_db"],
+                _signed(delta),
+                _four(v["ssim"]),
+                v["train_seconds"],
+            ]
+        )
+    header = [
+        "variant",
+        "overrides",
+        "params",
+        "GMACs @256",
+        "PSNR (dB)",
+        f"vs {first['variant']}",
+        "SSIM",
+        "train (s)",
+    ]
+    return markdown_table(header, rows)
+
+
+def _overrides(overrides: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "(none)"
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.2f}"
+
+
+def published_table(entry: dict[str, Any]) -> str:
+    rows = [
+        [r["model"], r.get("psnr_db"), _four(r.get("ssim")), r.get("source", ""), r.get("note", "")]
+        for r in entry.get("results", [])
+    ]
+    return markdown_table(["model", "PSNR (dB)", "SSIM", "source", "note"], rows)

@@ -1,0 +1,142 @@
+"""Reports are renders of result data: every number in them comes from a result file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from irnext.cli import main
+from irnext.report import render_report
+from irnext.report.tables import ablation_table, cell, markdown_table
+
+ENV = {
+    "device_name": "x86_64",
+    "torch": "2.14.1",
+    "cuda": None,
+    "torch_num_threads": 2,
+    "git_commit": "abc",
+    "timestamp_utc": "2026-01-01T00:00:00+00:00",
+}
+
+
+def _variant(name, psnr, params, **kwargs):
+    return {
+        "variant": name,
+        "model_kwargs": kwargs,
+        "train_overrides": {},
+        "params": params,
+        "gmacs_256": 1.5,
+        "psnr_db": psnr,
+        "ssim": 0.81234,
+        "train_seconds": 12.0,
+        "loss_curve": [0.5, 0.4],
+        "final_loss": 0.4,
+        "note": "",
+    }
+
+
+ABLATION = {
+    "study": "components",
+    "title": "IRNeXt components",
+    "question": "what matters?",
+    "reference": "paper 4.4",
+    "base_model": "irnext-test",
+    "dataset": "synth-haze",
+    "train_split": "train",
+    "test_split": "test",
+    "protocol": "dehaze_pooled",
+    "train_config": {"epochs": 2, "lr": 0.001},
+    "environment": ENV,
+    "variants": [_variant("paper", 20.5, 220705), _variant("no-lam", 19.25, 210000, lam=False)],
+}
+
+
+def _write(results, relative, payload):
+    path = results / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload))
+
+
+@pytest.fixture
+def results(tmp_path):
+    root = tmp_path / "results"
+    _write(root, "ablations/components.json", ABLATION)
+    for model, psnr in (("identity", 12.63), ("irnext-test", 18.4)):
+        _write(
+            root,
+            f"evaluate/haze/{model}/summary.json",
+            {
+                "model": model,
+                "protocol": "dehaze_pooled",
+                "count": 6,
+                "dataset": "synth-haze",
+                "split": "test",
+                "means": {"psnr_db": psnr, "ssim": 0.72},
+                "environment": ENV,
+            },
+        )
+    _write(
+        root,
+        "train/haze.json",
+        {
+            "model": "irnext-test",
+            "model_kwargs": {},
+            "config": {"epochs": 2, "lr": 0.001},
+            "epochs": [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}],
+            "environment": ENV,
+        },
+    )
+    _write(
+        root,
+        "cost/complexity.json",
+        [
+            {
+                "model": "irnext-dehaze",
+                "input_shape": [1, 3, 256, 256],
+                "params": 5455241,
+                "macs_fvcore": 38.85e9,
+                "macs_ptflops": 38.85e9,
+                "macs_torch": 38.85e9,
+                "uncounted_ops": [],
+                "environment": ENV,
+                "reported": {
+                    "gmacs": 41.95,
+                    "counter": "thop",
+                    "gap": "thop counts transposed convs 4x",
+                },
+            }
+        ],
+    )
+    return root
+
+
+def test_report_renders_every_result(results):
+    out = render_report(results, results / "report.md")
+    text = out.read_text()
+    assert "| identity | dehaze_pooled | 6 | 12.63 | 0.7200 | - |" in text
+    assert "| irnext-test | dehaze_pooled | 6 | 18.40 |" in text
+    assert "| no-lam | lam=False | 210,000 | 1.50 | 19.25 | -1.25 | 0.8123 |" in text
+    assert "5,455,241" in text and "41.95 G (thop)" in text
+    assert "thop counts transposed convs 4x" in text
+    for figure in ("training_curves", "ablation_components", "complexity"):
+        assert (results / "figures" / f"{figure}.png").stat().st_size > 1000
+        assert f"figures/{figure}.png" in text
+    assert "| x86_64 | 2.14.1 | - | 2 | abc |" in text
+
+
+def test_missing_parts_are_said_to_be_missing(tmp_path):
+    text = render_report(tmp_path, tmp_path / "report.md").read_text()
+    assert "(no evaluations found)" in text and "(no complexity records found)" in text
+
+
+def test_cli_refuses_a_missing_results_folder(tmp_path, capsys):
+    assert main(["report", "--results", str(tmp_path / "nope")]) == 2
+    assert "nope: results folder not found" in capsys.readouterr().err
+
+
+def test_table_cells():
+    assert cell(None) == "-" and cell(1234567) == "1,234,567" and cell(float("inf")) == "inf"
+    assert cell(0.01234) == "0.0123" and cell("a|b") == "a\\|b"
+    assert markdown_table(["a"], [[1]]).splitlines() == ["| a |", "|---|", "| 1 |"]
+    assert "vs paper" in ablation_table(ABLATION)
