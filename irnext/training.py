@@ -42,6 +42,7 @@ class TrainConfig:
     all_scales: bool = True  # False: supervise the full-scale output only
     flip: bool = True
     rotate: bool = False
+    patches_per_image: int = 1  # >1 cuts several crops per decoded frame (large PNGs, GoPro)
     precision: str = "fp32"  # or "bf16" autocast (the release trains in fp32)
     seed: int = 0
     num_workers: int = 2
@@ -94,6 +95,7 @@ def train(
         num_workers=config.num_workers,
         flip=config.flip,
         rotate=config.rotate,
+        patches_per_image=config.patches_per_image,
     )
     history = []
     for epoch in range(config.epochs):
