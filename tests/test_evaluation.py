@@ -214,9 +214,5 @@ def test_cli_names_bad_inputs(tmp_path, capsys):
     assert "unknown model 'nope'" in capsys.readouterr().err
     assert main([*args, "--model", "restormer", "--tlc"]) == 2
     assert "--tlc applies to NAFNet" in capsys.readouterr().err
-    with pytest.raises(InputError, match="realblur_aligned"):
-        evaluate(
-            IdentityModel(),
-            open_dataset("synth-rain", tmp_path / "data"),
-            protocol="realblur_aligned",
-        )
+    with pytest.raises(InputError, match="unknown metric protocol 'psnr'"):
+        evaluate(IdentityModel(), open_dataset("synth-rain", tmp_path / "data"), protocol="psnr")

@@ -102,7 +102,11 @@ def evaluate(
         restored, seconds = _restore_chunk(model, chunk, device, tile, tile_overlap)
         target = torch.stack([s["target"] for s in chunk]).to(device, non_blocking=True)
         tic = time.perf_counter()
-        scores = score_batch(restored, target, protocol=protocol)
+        try:
+            scores = score_batch(restored, target, protocol=protocol)
+        except ValueError as error:  # e.g. RealBlur's ECC alignment failing on a pair
+            names = [s["name"] for s in chunk]
+            raise InputError(f"{dataset.root}: scoring {names} failed: {error}") from error
         timing["metrics_s"] += time.perf_counter() - tic
         timing["inference_s"] += seconds
         for sample, values in zip(chunk, scores, strict=True):
