@@ -82,7 +82,10 @@ def plot_scaling(records: Sequence[dict[str, Any]], path: str | Path) -> Path:
     for ax, label in ((ax_time, "latency, median (ms)"), (ax_mem, "peak memory (MiB)")):
         ax.set(xscale="log", yscale="log", xlabel="image side (pixels, square)", ylabel=label)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+        else:  # CPU runs: no per-call peak memory (irnext.cost.latency)
+            ax.text(0.5, 0.5, "not measured on this device", ha="center", transform=ax.transAxes)
     first = records[0] if records else {}
     env = first.get("environment", {})
     fig.suptitle(
