@@ -115,19 +115,25 @@ def ssim_3d(
     """
     taps = gaussian_kernel_1d(size=window_size, sigma=sigma, device=prediction.device)
     pad = window_size // 2
+    mixing = _replicate_mixing(taps, prediction.shape[1])
 
     def filt(volume: torch.Tensor) -> torch.Tensor:
-        out = volume.unsqueeze(1)  # N x 1 x C x H x W: the colour axis is the depth axis
-        for axis in range(3):
-            shape = [1, 1, 1, 1, 1]
-            shape[2 + axis] = window_size
-            padding = [0, 0, 0, 0, 0, 0]
-            padding[2 * (2 - axis)] = padding[2 * (2 - axis) + 1] = pad
-            out = F.conv3d(F.pad(out, padding, mode="replicate"), taps.to(out.dtype).view(shape))
-        return out.squeeze(1)
+        spatial = _filter_2d(F.pad(volume, (pad, pad, pad, pad), mode="replicate"), taps)
+        return torch.einsum("dc,nchw->ndhw", mixing.to(spatial.dtype), spatial)
 
     x, y = _as_unit(prediction, data_range), _as_unit(target, data_range)
     return _ssim_map(x, y, filt, data_range=1.0).flatten(1).mean(dim=1).double()
+
+
+def _replicate_mixing(taps: torch.Tensor, depth: int) -> torch.Tensor:
+    """The colour-axis pass of a 3-D filter as a depth x depth matrix: with 'replicate' padding,
+    output channel d sums taps[k] x channel clamp(d + k - r, 0, depth - 1)."""
+    radius = taps.numel() // 2
+    mixing = torch.zeros(depth, depth, dtype=taps.dtype, device=taps.device)
+    for d in range(depth):
+        for k, weight in enumerate(taps):
+            mixing[d, min(max(d + k - radius, 0), depth - 1)] += weight
+    return mixing
 
 
 def rgb_to_y_matlab(images: torch.Tensor) -> torch.Tensor:
