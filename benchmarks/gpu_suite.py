@@ -65,10 +65,14 @@ def official_dynamic_filter() -> Iterator[None]:
 
 class Budget:
     def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
+        self.start = time.monotonic()
+        self.end = self.start + seconds
 
     def left(self) -> float:
         return self.end - time.monotonic()
+
+    def log(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.start:6.1f} s] {message}", flush=True)
 
 
 def lever_ladder(
@@ -110,23 +114,31 @@ def lever_ladder(
             lambda: prepare_for_inference(copy.deepcopy(base), dtype="bf16", channels_last=True),
         ),
         (
-            "fp32 + torch.compile",
-            lambda: prepare_for_inference(
-                copy.deepcopy(base), dtype="fp32", channels_last=True, compile=True, **compile_kw
-            ),
-        ),
-        (
             "bf16 + channels_last + torch.compile",
             lambda: prepare_for_inference(
                 copy.deepcopy(base), dtype="bf16", channels_last=True, compile=True, **compile_kw
             ),
         ),
     ]
+    if extras:
+        steps = [
+            (
+                "fp32 + torch.compile",
+                lambda: prepare_for_inference(
+                    copy.deepcopy(base),
+                    dtype="fp32",
+                    channels_last=True,
+                    compile=True,
+                    **compile_kw,
+                ),
+            )
+        ]
     records = []
     for name, build in steps:
         if cfg["budget"].left() < cfg["reserve_s"]:
             records.append({"step": name, "size": list(size), "skipped": "time budget"})
             continue
+        cfg["budget"].log(f"ladder {size}: {name}")
         with official_dynamic_filter() if name.startswith("official") else contextlib.nullcontext():
             start = time.perf_counter()
             forward = build()
@@ -169,11 +181,12 @@ def official_comparison(
                     }
                 )
                 continue
+            cfg["budget"].log(f"official {size} batch {batch}: {name} {dtype}")
             model = create_model(name)
             try:
                 record = measure_latency(
                     model,
-                    (1, 3, *size),
+                    (batch, 3, *size),
                     device=cfg["device"],
                     dtype=dtype,
                     warmup=cfg["warmup"],
@@ -201,6 +214,7 @@ def scaling(cfg: dict[str, Any]) -> list[dict[str, Any]]:
         if cfg["budget"].left() < cfg["reserve_s"]:
             records.append({"model": name, "skipped": "time budget", "oom": False, "size": None})
             continue
+        cfg["budget"].log(f"scaling: {name}")
         records += resolution_sweep(
             {name: lambda name=name: create_model(name)},
             cfg["scaling_sizes"],
