@@ -197,7 +197,7 @@ def _uncounted(counter: str, seen: Counter, formulas: set[str]) -> list[dict[str
     return [
         {"counter": counter, "op": op, "calls": n, "why": _why_uncounted(op)}
         for op, n in sorted(seen.items())
-        if op not in formulas and op not in NOT_COUNTED_CLASS and _category(op) is None
+        if op not in formulas and op not in NOT_COUNTED_CLASS
     ]
 
 
