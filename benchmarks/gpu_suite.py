@@ -17,7 +17,7 @@ import copy
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,22 @@ def official_dynamic_filter() -> Iterator[None]:
         blocks.apply_dynamic_filter = grouped
 
 
+# The fast-IRNeXt ladder (benchmarks/NOTES.md): step name -> prepare_for_inference levers. The
+# first step runs the same fp32 eager model with the official unfold LAM patched in.
+LADDER: list[tuple[str, dict[str, Any]]] = [
+    ("official unfold LAM, fp32 eager", {"dtype": "fp32", "channels_last": False}),
+    ("grouped-conv LAM, fp32 eager", {"dtype": "fp32", "channels_last": False}),
+    ("+ channels_last, fp32", {"dtype": "fp32", "channels_last": True}),
+    ("bf16 autocast, eager", {"dtype": "bf16", "autocast": True, "channels_last": False}),
+    ("bf16 weights + channels_last, eager", {"dtype": "bf16", "channels_last": True}),
+    (
+        "bf16 + channels_last + torch.compile",
+        {"dtype": "bf16", "channels_last": True, "compile": True},
+    ),
+]
+EXTRA_STEPS = [("fp32 + torch.compile", {"dtype": "fp32", "channels_last": True, "compile": True})]
+
+
 class Budget:
     def __init__(self, seconds: float) -> None:
         self.start = time.monotonic()
@@ -90,62 +106,20 @@ def lever_ladder(
     with torch.no_grad():
         reference = final_output(base(x))
     compile_kw = {"compile_backend": "aot_eager"} if cfg["cpu"] else {}
-    steps: list[tuple[str, Callable[[], Callable]]] = [
-        (
-            "official unfold LAM, fp32 eager",
-            lambda: prepare_for_inference(copy.deepcopy(base), dtype="fp32", channels_last=False),
-        ),
-        (
-            "grouped-conv LAM, fp32 eager",
-            lambda: prepare_for_inference(copy.deepcopy(base), dtype="fp32", channels_last=False),
-        ),
-        (
-            "+ channels_last, fp32",
-            lambda: prepare_for_inference(copy.deepcopy(base), dtype="fp32", channels_last=True),
-        ),
-        (
-            "bf16 autocast, eager",
-            lambda: prepare_for_inference(
-                copy.deepcopy(base), dtype="bf16", autocast=True, channels_last=False
-            ),
-        ),
-        (
-            "bf16 weights + channels_last, eager",
-            lambda: prepare_for_inference(copy.deepcopy(base), dtype="bf16", channels_last=True),
-        ),
-        (
-            "bf16 + channels_last + torch.compile",
-            lambda: prepare_for_inference(
-                copy.deepcopy(base), dtype="bf16", channels_last=True, compile=True, **compile_kw
-            ),
-        ),
-    ]
-    if extras:
-        steps = [
-            (
-                "fp32 + torch.compile",
-                lambda: prepare_for_inference(
-                    copy.deepcopy(base),
-                    dtype="fp32",
-                    channels_last=True,
-                    compile=True,
-                    **compile_kw,
-                ),
-            )
-        ]
     records = []
-    for name, build in steps:
+    for name, levers in EXTRA_STEPS if extras else LADDER:
         if cfg["budget"].left() < cfg["reserve_s"]:
             records.append({"step": name, "size": list(size), "skipped": "time budget"})
             continue
         cfg["budget"].log(f"ladder {size}: {name}")
         with official_dynamic_filter() if name.startswith("official") else contextlib.nullcontext():
             start = time.perf_counter()
-            forward = build()
-            error = relative_l2(forward(x), reference)
+            levers = {**levers, **(compile_kw if levers.get("compile") else {})}
+            forward = prepare_for_inference(copy.deepcopy(base), **levers)
+            forward(x)  # the first call compiles (and lets cuDNN pick its kernels)
             setup_s = time.perf_counter() - start
             variants = [(name, forward)]
-            if "compile" in name and not cfg["cpu"]:
+            if levers.get("compile") and not cfg["cpu"]:
                 variants.append((name + " + CUDA graphs", capture_cuda_graph(forward, x)))
             for label, fn in variants:
                 timing = time_callable(lambda fn=fn: fn(x), device=device, warmup=warmup, runs=runs)
