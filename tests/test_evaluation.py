@@ -218,6 +218,7 @@ def test_cli_names_bad_inputs(tmp_path, capsys):
         evaluate(IdentityModel(), open_dataset("synth-rain", tmp_path / "data"), protocol="psnr")
 
 
+@pytest.mark.slow
 def test_realblur_protocol_runs_in_evaluate_and_beats_plain_psnr_on_noisy_pairs(tmp_path):
     write_synth_layout(tmp_path / "data", count=2)
     dataset = open_dataset("synth-motion-blur", tmp_path / "data")

@@ -11,8 +11,9 @@ small geometric and photometric misalignment that would dominate PSNR. The offic
    Gaussian-SSIM map over the mask (valid positions only), both on masked images, peak 1.
 
 This is a re-implementation in torch (batched, float64) of that procedure, not OpenCV:
-bilinear sampling here is exact where OpenCV's uses 1/32-pixel tables, so aligned scores can
-differ from the official script in the last digits.
+bilinear sampling here is exact where OpenCV's uses 1/32-pixel tables, and the warp returned
+is the best-correlated of the 100 iterates rather than the last (see the NOTE in
+`ecc_homography`), so aligned scores can differ from the official script in the last digits.
 """
 
 from __future__ import annotations
@@ -87,21 +88,34 @@ def ecc_homography(template: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     grad_y = F.conv2d(F.pad(image, (0, 0, 1, 1), mode="reflect"), central.view(1, 1, 3, 1))
     grid = _pixel_grid(n, height, width, template)
     homography = torch.eye(3, dtype=torch.float64, device=image.device).repeat(n, 1, 1)
-    for _ in range(ECC_ITERATIONS):
+    best, best_rho = homography.clone(), torch.full_like(homography[:, 0, 0], -2.0)
+    for iteration in range(ECC_ITERATIONS + 1):
         coords = _map(homography, grid)
         mask = _inside(coords, height, width)
         warped, gx, gy = _sample(
             torch.cat([image, grad_x, grad_y], 1), coords, mode="bilinear"
         ).split(1, dim=1)
-        delta = _ecc_step(
-            template, warped * mask, _jacobian(gx * mask, gy * mask, homography, grid), mask
-        )
-        homography = homography + F.pad(delta, (0, 1)).view(n, 3, 3)
-    return homography
+        jacobian = _jacobian(gx * mask, gy * mask, homography, grid)
+        delta, rho = _ecc_step(template, warped * mask, jacobian, mask)
+        # NOTE: OpenCV returns the last iterate; we return the best-correlated one. They agree
+        # whenever the iteration converges, but on small images (under ~100 pixels a side) the
+        # Gauss-Newton step with central-difference gradients can grow from rounding noise
+        # even at the exact optimum, and the last iterate would then drift away from it.
+        better = rho > best_rho
+        best[better], best_rho[better] = homography[better], rho[better]
+        stalled = delta.isnan().any(dim=1)
+        if iteration == 0 and stalled.any():
+            raise ValueError("ECC alignment failed: prediction and target look uncorrelated")
+        if iteration < ECC_ITERATIONS:  # a stalled image keeps its best warp from here on
+            homography = torch.where(
+                stalled.view(n, 1, 1), best, homography + F.pad(delta, (0, 1)).view(n, 3, 3)
+            )
+    return best
 
 
-def _ecc_step(template, warped, jacobian, mask) -> torch.Tensor:
-    """One ECC update of the 8 parameters (Evangelidis & Psarakis 2008, eq. 25), N x 8."""
+def _ecc_step(template, warped, jacobian, mask) -> tuple[torch.Tensor, torch.Tensor]:
+    """One ECC update of the 8 parameters (N x 8; Evangelidis & Psarakis 2008) and the
+    correlation coefficient rho of the current warp (N)."""
     count = mask.sum(dim=(1, 2, 3), keepdim=True)
     template_zm = (template - (template * mask).sum((1, 2, 3), keepdim=True) / count) * mask
     warped_zm = (warped - (warped * mask).sum((1, 2, 3), keepdim=True) / count) * mask
@@ -116,10 +130,13 @@ def _ecc_step(template, warped, jacobian, mask) -> torch.Tensor:
     correlation = (template_zm * warped_zm).sum(dim=(1, 2, 3))
     lambda_num = warped_zm.pow(2).sum(dim=(1, 2, 3)) - (image_proj * image_proj_h).sum(1)
     lambda_den = correlation - (template_proj * image_proj_h).sum(1)
-    if (lambda_den <= 0).any():
-        raise ValueError("ECC alignment failed: prediction and target look uncorrelated")
-    error = (lambda_num / lambda_den).view(-1, 1, 1, 1) * template_zm - warped_zm
-    return torch.einsum("nkl,nl->nk", hessian_inv, project(error))
+    # OpenCV stops with an error where lambda_den <= 0 (the step would minimise correlation);
+    # here such images get a NaN step and the caller decides.
+    lambda_ = torch.where(lambda_den > 0, lambda_num / lambda_den, torch.nan)
+    error = lambda_.view(-1, 1, 1, 1) * template_zm - warped_zm
+    norms = warped_zm.pow(2).sum(dim=(1, 2, 3)) * template_zm.pow(2).sum(dim=(1, 2, 3))
+    rho = correlation / norms.sqrt()
+    return torch.einsum("nkl,nl->nk", hessian_inv, project(error)), rho
 
 
 def _warp_bicubic_symmetric(images: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
