@@ -16,6 +16,11 @@ from irnext.metrics import list_protocols, score, score_batch
 from irnext.metrics.functional import finite_or_none
 
 RNG = np.random.default_rng(0)
+# RealBlur's protocol runs 100 ECC iterations per image: seconds on two shared CPU cores.
+PROTOCOLS = [
+    pytest.param(p, marks=pytest.mark.slow) if p == "realblur_aligned" else p
+    for p in list_protocols()
+]
 
 
 def _blurred(image: np.ndarray, sigma: float = 2.0) -> np.ndarray:
@@ -164,7 +169,7 @@ def test_luma_psnr_ignores_chroma_only_changes_that_rgb_psnr_sees():
     assert rgb < 40 and luma > rgb + 10
 
 
-@pytest.mark.parametrize("protocol", list_protocols())
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_identical_images_give_infinite_psnr_and_unit_ssim(protocol):
     photo = skimage.data.chelsea()[:64, :96]
     result = score(photo, photo, protocol=protocol)
@@ -178,7 +183,7 @@ def test_identical_images_give_infinite_psnr_and_unit_ssim(protocol):
         assert result["mae"] == 0.0
 
 
-@pytest.mark.parametrize("protocol", list_protocols())
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_uint8_and_equal_float_inputs_score_alike_and_batches_match_singles(protocol):
     pairs = [
         (_noisy(t), t) for t in (skimage.data.chelsea()[:64, :80], skimage.data.coffee()[:64, :80])
@@ -205,7 +210,7 @@ def test_data_range_is_never_guessed_and_bad_inputs_are_named():
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("protocol", list_protocols())
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_cuda_batches_score_as_the_cpu_does(protocol):
     pairs = [
         (_noisy(t), t)
