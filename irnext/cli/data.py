@@ -10,8 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from irnext.cli.params import load_params, section
-from irnext.errors import InputError
+from irnext.cli.params import load_params, parse_group_lists, section
 
 
 def add_parser(subparsers) -> None:
@@ -73,16 +72,6 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _group_lists(entries: list[str]) -> dict[str, str]:
-    lists = {}
-    for entry in entries:
-        group, sep, path = entry.partition("=")
-        if not sep or not group or not path:
-            raise InputError(f"--group-list {entry!r}: expected GROUP=FILE, e.g. indoor=a.npy")
-        lists[group] = path
-    return lists
-
-
 def run_inspect(args: argparse.Namespace) -> int:
     from irnext.data import inspect_dataset
 
@@ -91,7 +80,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         root = section(load_params(args.params), "datasets", args.name, source=args.params)
     options = {}
     if args.group_list:
-        options["group_lists"] = _group_lists(args.group_list)
+        options["group_lists"] = parse_group_lists(args.group_list)
     report = inspect_dataset(args.name, root, split=args.split, **options)
     print(json.dumps(report, indent=1))
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from irnext.cli.params import parse_group_lists
 from irnext.data import list_datasets, open_dataset
 from irnext.errors import InputError
 from irnext.evaluation import IdentityModel, evaluate, file_sha256, write_rows, write_summary
@@ -102,18 +103,8 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None]:
     return model, name, file_sha256(args.baseline_weights)
 
 
-def _group_lists(pairs: list[str]) -> dict[str, Path]:
-    lists = {}
-    for item in pairs:
-        group, sep, file = item.partition("=")
-        if not sep or not group or not file:
-            raise InputError(f"--group-list {item!r}: expected GROUP=FILE, e.g. indoor=a.npy")
-        lists[group] = Path(file)
-    return lists
-
-
 def _run(args: argparse.Namespace) -> int:
-    options = {"group_lists": _group_lists(args.group_list)} if args.group_list else {}
+    options = {"group_lists": parse_group_lists(args.group_list)} if args.group_list else {}
     dataset = open_dataset(args.dataset, args.root, split=args.split, **options)
     model, name, sha = load_model(args)
     out = args.out or Path("results/evaluate") / f"{name}-{args.dataset}-{dataset.split}"

@@ -30,3 +30,14 @@ def section(params: dict[str, Any], *keys: str, source: str = "params.yaml") -> 
             raise InputError(f"{source}: missing key '{dotted}'")
         node = node[key]
     return node
+
+
+def parse_group_lists(entries: list[str]) -> dict[str, Path]:
+    """`--group-list GROUP=FILE` options (e.g. DPDD's indoor/outdoor lists) -> {group: path}."""
+    lists = {}
+    for entry in entries:
+        group, sep, file = entry.partition("=")
+        if not sep or not group or not file:
+            raise InputError(f"--group-list {entry!r}: expected GROUP=FILE, e.g. indoor=a.npy")
+        lists[group] = Path(file)
+    return lists
