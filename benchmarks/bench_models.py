@@ -21,7 +21,8 @@ def test_forward(benchmark, environment, name: str) -> None:
     torch.manual_seed(0)
     model = create_model(name).eval()
     x = torch.rand(1, 3, SIZE, SIZE)
-    out = benchmark.pedantic(lambda: final_output(model(x)), rounds=3, warmup_rounds=1)
+    with torch.no_grad():
+        out = benchmark.pedantic(lambda: final_output(model(x)), rounds=3, warmup_rounds=1)
     assert out.shape[-2:] == x.shape[-2:]
     benchmark.extra_info.update(
         {

@@ -9,7 +9,6 @@ report reads says what produced every number.
 from __future__ import annotations
 
 import pytest
-import torch
 
 from irnext.env import environment_stamp
 
@@ -17,9 +16,3 @@ from irnext.env import environment_stamp
 @pytest.fixture(scope="session")
 def environment() -> dict:
     return environment_stamp("cpu")
-
-
-@pytest.fixture(autouse=True)
-def _no_grad():
-    with torch.no_grad():
-        yield
