@@ -134,7 +134,9 @@ def run_study(
         started = time.perf_counter()
         history = train(model, train_set, variant_config, device=device)
         train_seconds = time.perf_counter() - started
-        _, summary = evaluate(model, test_set, device=device, model_name=f"{base}:{variant.name}")
+        per_image, summary = evaluate(
+            model, test_set, device=device, model_name=f"{base}:{variant.name}"
+        )
         cost = count_macs(model.cpu(), (1, 3, 256, 256), counters=("torch",))
         rows.append(
             {
@@ -146,6 +148,8 @@ def run_study(
                 "gmacs_256": cost["macs_torch"] / 1e9,
                 "psnr_db": summary["means"]["psnr_db"],
                 "ssim": summary["means"]["ssim"],
+                # Per-image scores, so that reports can pair variants image by image.
+                "psnr_db_per_image": {row["name"]: row["psnr_db"] for row in per_image},
                 "final_loss": history[-1]["loss"],
                 "train_seconds": train_seconds,
                 "loss_curve": [h["loss"] for h in history],

@@ -93,6 +93,9 @@ def test_run_study_trains_and_scores_each_variant(tiny_haze, tmp_path):
     assert rows["no-lam"]["gmacs_256"] < rows["paper"]["gmacs_256"]
     for row in rows.values():
         assert 0 < row["ssim"] <= 1 and row["psnr_db"] > 5 and len(row["loss_curve"]) == 1
+        per_image = row["psnr_db_per_image"]
+        assert set(per_image) == {"000", "001"}  # the test split's image names
+        assert sum(per_image.values()) / 2 == pytest.approx(row["psnr_db"])
     assert result["protocol"] == "dehaze_pooled"
     assert result["environment"]["torch"] == torch.__version__
 

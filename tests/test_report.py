@@ -20,14 +20,15 @@ ENV = {
 }
 
 
-def _variant(name, psnr, params, **kwargs):
+def _variant(name, per_image, params, **kwargs):
     return {
         "variant": name,
         "model_kwargs": kwargs,
         "train_overrides": {},
         "params": params,
         "gmacs_256": 1.5,
-        "psnr_db": psnr,
+        "psnr_db": sum(per_image.values()) / len(per_image),
+        "psnr_db_per_image": per_image,
         "ssim": 0.81234,
         "train_seconds": 12.0,
         "loss_curve": [0.5, 0.4],
@@ -48,7 +49,10 @@ ABLATION = {
     "protocol": "dehaze_pooled",
     "train_config": {"epochs": 2, "lr": 0.001},
     "environment": ENV,
-    "variants": [_variant("paper", 20.5, 220705), _variant("no-lam", 19.25, 210000, lam=False)],
+    "variants": [
+        _variant("paper", {"a": 20.0, "b": 21.0}, 220705),
+        _variant("no-lam", {"a": 19.0, "b": 19.5}, 210000, lam=False),
+    ],
 }
 
 
@@ -82,8 +86,12 @@ def results(tmp_path):
         {
             "model": "irnext-test",
             "model_kwargs": {},
+            "dataset": "synth-haze",
             "config": {"epochs": 2, "lr": 0.001},
-            "epochs": [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}],
+            "epochs": [
+                {"epoch": 1, "loss": 0.5, "steps": 8, "seconds": 3.0},
+                {"epoch": 2, "loss": 0.4, "steps": 8, "seconds": 2.5},
+            ],
             "environment": ENV,
         },
     )
@@ -116,7 +124,9 @@ def test_report_renders_every_result(results):
     text = out.read_text()
     assert "| identity | dehaze_pooled | 6 | 12.63 | 0.7200 | - |" in text
     assert "| irnext-test | dehaze_pooled | 6 | 18.40 |" in text
-    assert "| no-lam | lam=False | 210,000 | 1.50 | 19.25 | -1.25 | 0.8123 |" in text
+    # Paired differences -1.0 and -1.5: mean -1.25, s.d. 0.354, standard error 0.25.
+    assert "| no-lam | lam=False | 210,000 | 1.50 | 19.25 | -1.25 +- 0.25 | 0.8123 |" in text
+    assert "16 optimiser steps (5.5 s) for `synth-haze`" in text
     assert "5,455,241" in text and "41.95 G (thop)" in text
     assert "thop counts transposed convs 4x" in text
     for figure in ("training_curves", "ablation_components", "complexity"):

@@ -96,11 +96,16 @@ def _quality_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
     if data["histories"]:
         path = figures.training_curves(data["histories"], figure_dir / "training_curves.png")
         first = next(iter(data["histories"].values()))
+        steps = sum(epoch["steps"] for epoch in first["epochs"])
+        seconds = sum(epoch["seconds"] for epoch in first["epochs"])
         lines += [
             "### Training",
             "",
             f"Model `{first['model']}` with overrides {first.get('model_kwargs') or '{}'}, "
-            f"recipe {_recipe(first['config'])}.",
+            f"recipe {_recipe(first['config'])}: {steps} optimiser steps ({seconds:.1f} s) "
+            f"for `{first['dataset']}`. Scores of such a budget show that the pipeline runs "
+            "end to end; they say nothing of the paper's claims, which need its recipe "
+            "(`irnext.training.TrainConfig()` defaults) on the real datasets.",
             "",
             f"![training curves]({_link(path, base)})",
         ]

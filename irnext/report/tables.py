@@ -84,13 +84,14 @@ def _reported(reported: dict[str, Any]) -> str:
 
 
 def ablation_table(result: dict[str, Any]) -> str:
-    """Variants of one study with the difference to the first (reference) row."""
+    """Variants of one study with the PSNR difference to the first (reference) row, paired
+    image by image: mean difference +- its standard error over the test images."""
     variants = result["variants"]
     first = variants[0]
     rows = []
     for v in variants:
         overrides = {**v.get("model_kwargs", {}), **v.get("train_overrides", {})}
-        delta = None if v is first else v["psnr_db"] - first["psnr_db"]
+        delta = "-" if v is first else _paired_difference(v, first)
         rows.append(
             [
                 v["variant"],
@@ -98,7 +99,7 @@ def ablation_table(result: dict[str, Any]) -> str:
                 v["params"],
                 v["gmacs_256"],
                 v["psnr_db"],
-                _signed(delta),
+                delta,
                 _four(v["ssim"]),
                 v["train_seconds"],
             ]
@@ -109,11 +110,32 @@ def ablation_table(result: dict[str, Any]) -> str:
         "params",
         "GMACs @256",
         "PSNR (dB)",
-        f"vs {first['variant']}",
+        f"vs {first['variant']} (dB, paired, +- s.e.)",
         "SSIM",
         "train (s)",
     ]
     return markdown_table(header, rows)
+
+
+def paired_difference(a: dict[str, float], b: dict[str, float]) -> tuple[float, float | None]:
+    """Mean and standard error of a[name] - b[name] over the names both score."""
+    names = sorted(set(a) & set(b))
+    if not names:
+        raise ValueError("no image is scored in both records")
+    diffs = [a[n] - b[n] for n in names]
+    mean = sum(diffs) / len(diffs)
+    if len(diffs) < 2:
+        return mean, None
+    variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)
+    return mean, math.sqrt(variance / len(diffs))
+
+
+def _paired_difference(variant: dict[str, Any], reference: dict[str, Any]) -> str:
+    ours, theirs = variant.get("psnr_db_per_image"), reference.get("psnr_db_per_image")
+    if not ours or not theirs:  # records without per-image scores: difference of means
+        return _signed(variant["psnr_db"] - reference["psnr_db"])
+    mean, error = paired_difference(ours, theirs)
+    return _signed(mean) + ("" if error is None else f" +- {error:.2f}")
 
 
 def _overrides(overrides: dict[str, Any]) -> str:
