@@ -87,6 +87,29 @@ def test_every_switch_builds_runs_and_trains(switch):
     assert [o.shape[-1] for o in outputs] == sorted(o.shape[-1] for o in outputs)
 
 
+AXES = {
+    "msm": [True, False],
+    "pool_sizes": [(8, 4, 2), (4, 2), (2,)],
+    "lam": [True, False],
+    "frequency_modulation": [True, False],
+    "filter_groups": [1, 2, 8],
+    "filter_kernel": [3, 5],
+    "multi_input": [True, False],
+    "multi_output": [True, False],
+    "input_downsample": ["nearest", "bilinear", "area"],
+    "upsample": ["transposed", "bilinear"],
+}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_combinations_of_switches_are_valid(seed):
+    # Switches are independent: any combination builds, runs at its own size and trains.
+    rng = torch.Generator().manual_seed(seed)
+    kwargs = {k: v[int(torch.randint(len(v), (1,), generator=rng))] for k, v in AXES.items()}
+    model = irnext.IRNeXt(**{**SMALL, **kwargs})
+    check_trains(model, model.min_size, model.min_size + model.size_multiple)
+
+
 @pytest.mark.parametrize(
     "switch", ["no_msm", "no_lam", "no_freq_mod", "single_input", "single_output", "one_pool"]
 )
