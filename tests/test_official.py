@@ -102,3 +102,33 @@ def test_checkpoints_are_loaded_weights_only(tmp_path):
 def test_infer_num_res_reads_the_layer_indices():
     keys = dict.fromkeys(OfficialIRNeXt(num_res=3).state_dict())
     assert infer_num_res(keys) == 3
+
+
+def test_evaluate_cli_scores_an_official_checkpoint(tmp_path, tiny_haze):
+    import hashlib
+
+    from irnext.cli import main
+    from irnext.evaluation import read_summary
+
+    reference = randomize_(OfficialIRNeXt(num_res=1), seed=3).eval()
+    weights = tmp_path / "ITS.pkl"
+    torch.save({"model": reference.state_dict()}, weights)
+    out = tmp_path / "eval"
+    argv = [
+        "evaluate",
+        "--official-irnext",
+        str(weights),
+        "--dataset",
+        "synth-haze",
+        "--root",
+        str(tiny_haze),
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
+    summary = read_summary(out / "summary.json")
+    assert summary["model"] == "irnext-official (ITS.pkl)"
+    assert summary["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert summary["count"] == 2 and summary["protocol"] == "dehaze_pooled"
