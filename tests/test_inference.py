@@ -108,3 +108,11 @@ def test_bad_images_are_refused_clearly(model, image, message):
 def test_non_tensor_is_refused(model):
     with pytest.raises(InputError, match="expected a torch.Tensor, got list"):
         irnext.restore(model, [[0.0]])
+
+
+@pytest.mark.slow
+def test_a_4k_image_restores_in_tiles(model):
+    image = torch.rand(3, 2160, 3840)
+    out = irnext.restore(model, image, tile=1024, tile_overlap=32)
+    assert out.shape == image.shape
+    assert torch.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
