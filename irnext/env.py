@@ -68,7 +68,7 @@ def environment_stamp(device: torch.device | str | None = None) -> dict[str, Any
         "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
         "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
         "device": str(device),
-        "device_name": platform.processor() or platform.machine(),
+        "device_name": _cpu_name(),
     }
     if device.type == "cuda" and torch.cuda.is_available():
         index = device.index if device.index is not None else torch.cuda.current_device()
@@ -78,6 +78,18 @@ def environment_stamp(device: torch.device | str | None = None) -> dict[str, Any
         stamp["device_capability"] = f"{props.major}.{props.minor}"
         stamp["driver"] = _nvidia_driver()
     return stamp
+
+
+def _cpu_name() -> str:
+    """The CPU model ('model name' in /proc/cpuinfo on Linux), else the architecture."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _nvidia_driver() -> str | None:
