@@ -22,9 +22,8 @@ import torch
 from torch import nn
 
 from irnext.data import PairedImageDataset, training_loader
-from irnext.inference import restore
+from irnext.evaluation import evaluate
 from irnext.losses import multiscale_loss
-from irnext.metrics import score_batch
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,6 @@ def _step(model, optimizer, batch, config: TrainConfig, device) -> float:
     return float(loss.detach())
 
 
-@torch.no_grad()
 def validate(
     model: nn.Module,
     dataset: PairedImageDataset,
@@ -148,13 +146,9 @@ def validate(
     protocol: str,
     device: str | torch.device = "cpu",
 ) -> dict[str, float]:
-    """Mean PSNR / SSIM of whole restored images under `protocol`."""
-    rows = []
-    for index in range(len(dataset)):
-        item = dataset[index]
-        prediction = restore(model, item["input"].to(device))
-        rows += score_batch(prediction[None], item["target"][None].to(device), protocol=protocol)
-    return {f"val_{key}": sum(r[key] for r in rows) / len(rows) for key in ("psnr_db", "ssim")}
+    """Mean PSNR / SSIM of whole restored images under `protocol` (`irnext.evaluation`)."""
+    _, summary = evaluate(model, dataset, protocol=protocol, device=device)
+    return {f"val_{key}": summary["means"][key] for key in ("psnr_db", "ssim")}
 
 
 def config_dict(config: TrainConfig) -> dict[str, Any]:

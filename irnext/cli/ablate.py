@@ -4,13 +4,11 @@ splits; the recipe flags are those of `irnext train`."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
-from irnext.cli.train import add_config_flags, config_value
+from irnext.cli.train import add_config_flags, config_from_args
 from irnext.evaluation import resolve_device
-from irnext.training import TrainConfig
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     from irnext.data import open_dataset
 
     study = load_study(args.study)
-    config = TrainConfig(**{f.name: config_value(args, f) for f in dataclasses.fields(TrainConfig)})
+    config = config_from_args(args)
     result = run_study(
         study,
         train_set=open_dataset(args.dataset, args.root, split=args.train_split),

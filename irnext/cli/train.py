@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(problem) from error
     if not isinstance(overrides, dict):
         raise InputError(problem)
-    config = TrainConfig(**{f.name: config_value(args, f) for f in dataclasses.fields(TrainConfig)})
+    config = config_from_args(args)
     device = resolve_device(args.device)
     train_set = open_dataset(args.dataset, args.root, split=args.split)
     val_set = None
@@ -104,7 +104,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def config_value(args: argparse.Namespace, field: dataclasses.Field):
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig described by the flags of `add_config_flags`."""
+    return TrainConfig(**{f.name: _config_value(args, f) for f in dataclasses.fields(TrainConfig)})
+
+
+def _config_value(args: argparse.Namespace, field: dataclasses.Field):
     value = getattr(args, field.name)
     if field.name == "grad_clip" and not value:
         return None
