@@ -1,12 +1,16 @@
-"""GPU cost suite: correctness of the fast IRNeXt, official-figure comparisons, scaling sweep.
+"""GPU suite: 720p evaluation throughput, the fast IRNeXt, official-figure comparisons, scaling.
 
-    python benchmarks/gpu_suite.py --out DIR [--quick] [--device cpu] [--budget-s 420]
+    python benchmarks/gpu_suite.py --out DIR [--quick] [--device cpu] [--budget-s 360]
+        [--sections evaluation,ladder,official,scaling,extras] [--sizes 256x256 736x1280]
 
 Writes DIR/results.json (every record with its environment stamp), DIR/table.md (ours against
-the official H100 timings of benchmarks/published/cost.yaml) and DIR/scaling.png. Sections run in
-order of importance and each checks the time budget first, so one device call always finishes
-with its files written; a section skipped for time is recorded as such. Imports no fvcore/ptflops
-(not installed on the GPU image). `--device cpu --quick` is a dry run at tiny sizes.
+the official H100 timings of benchmarks/published/cost.yaml; the 1280x720 evaluation's images/s)
+and DIR/scaling.png, rewritten after every section. Sections run in the order given and each
+checks the time budget first, so one device call always finishes with its files written; a cell
+skipped for time, out of memory, or raising is recorded as such and the others still run. Imports
+no fvcore/ptflops (not installed on the GPU image). `--device cpu --quick` is a dry run at tiny
+sizes. Exits 1 when a step leaves 1e-2 relative L2, a cell raised, or device scores differ from
+the CPU's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import contextlib
 import copy
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,43 +104,61 @@ def lever_ladder(
     The fast mode's steps run first; `extras` (compiled fp32, for the official compiled figure)
     run after the official comparison and the scaling sweep, as the budget allows.
     """
-    device, runs, warmup = cfg["device"], cfg["runs"], cfg["warmup"]
+    device = cfg["device"]
     torch.manual_seed(0)
     base = with_active_branches(create_model("irnext-dehaze")).eval().to(device)
     x = torch.rand(1, 3, *size, device=device)
     with torch.no_grad():
         reference = final_output(base(x))
-    compile_kw = {"compile_backend": "aot_eager"} if cfg["cpu"] else {}
-    records = []
+    records: list[dict[str, Any]] = []
     for name, levers in EXTRA_STEPS if extras else LADDER:
         if cfg["budget"].left() < cfg["reserve_s"]:
             records.append({"step": name, "size": list(size), "skipped": "time budget"})
             continue
         cfg["budget"].log(f"ladder {size}: {name}")
-        with official_dynamic_filter() if name.startswith("official") else contextlib.nullcontext():
-            start = time.perf_counter()
-            levers = {**levers, **(compile_kw if levers.get("compile") else {})}
-            forward = prepare_for_inference(copy.deepcopy(base), **levers)
-            forward(x)  # the first call compiles (and lets cuDNN pick its kernels)
-            setup_s = time.perf_counter() - start
-            variants = [(name, forward)]
-            if levers.get("compile") and not cfg["cpu"]:
-                variants.append((name + " + CUDA graphs", capture_cuda_graph(forward, x)))
-            for label, fn in variants:
-                timing = time_callable(lambda fn=fn: fn(x), device=device, warmup=warmup, runs=runs)
-                error = relative_l2(fn(x), reference)
-                records.append(
-                    {
-                        "step": label,
-                        "model": "irnext-dehaze",
-                        "size": list(size),
-                        "batch": 1,
-                        "relative_l2_vs_fp32_eager": error,
-                        "setup_s": setup_s,
-                        **timing,
-                    }
-                )
+        try:
+            records += _ladder_step(name, levers, base, x, reference, cfg)
+        except Exception as error:  # one failing lever must not lose the others' numbers
+            records.append({"step": name, "size": list(size), "error": _describe(error)})
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
     return records
+
+
+def _ladder_step(name, levers, base, x, reference, cfg) -> list[dict[str, Any]]:
+    """Prepare one step (timing the set-up: compilation, cuDNN's search), check, then time it."""
+    if levers.get("compile"):
+        levers = {**levers, "compile_backend": cfg["compile_backend"]}
+    with official_dynamic_filter() if name.startswith("official") else contextlib.nullcontext():
+        start = time.perf_counter()
+        forward = prepare_for_inference(copy.deepcopy(base), **levers)
+        forward(x)  # the first call compiles (and lets cuDNN pick its kernels)
+        setup_s = time.perf_counter() - start
+        variants = [(name, forward)]
+        if levers.get("compile") and not cfg["cpu"]:
+            variants.append((name + " + CUDA graphs", capture_cuda_graph(forward, x)))
+        records = []
+        for label, fn in variants:
+            timing = time_callable(
+                lambda fn=fn: fn(x), device=cfg["device"], warmup=cfg["warmup"], runs=cfg["runs"]
+            )
+            records.append(
+                {
+                    "step": label,
+                    "model": "irnext-dehaze",
+                    "size": list(x.shape[-2:]),
+                    "batch": 1,
+                    "relative_l2_vs_fp32_eager": relative_l2(fn(x), reference),
+                    "setup_s": setup_s,
+                    **timing,
+                }
+            )
+    return records
+
+
+def _describe(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
 
 
 def official_comparison(
@@ -173,7 +196,16 @@ def official_comparison(
                         "model": name,
                         "size": list(size),
                         "precision": dtype,
-                        "oom": str(error).splitlines()[0],
+                        "oom": _describe(error),
+                    }
+                )
+            except Exception as error:
+                records.append(
+                    {
+                        "model": name,
+                        "size": list(size),
+                        "precision": dtype,
+                        "error": _describe(error),
                     }
                 )
             del model
@@ -189,14 +221,17 @@ def scaling(cfg: dict[str, Any]) -> list[dict[str, Any]]:
             records.append({"model": name, "skipped": "time budget", "oom": False, "size": None})
             continue
         cfg["budget"].log(f"scaling: {name}")
-        records += resolution_sweep(
-            {name: lambda name=name: create_model(name)},
-            cfg["scaling_sizes"],
-            device=cfg["device"],
-            dtype="fp32",
-            warmup=cfg["warmup"],
-            runs=cfg["scaling_runs"],
-        )
+        try:
+            records += resolution_sweep(
+                {name: lambda name=name: create_model(name)},
+                cfg["scaling_sizes"],
+                device=cfg["device"],
+                dtype="fp32",
+                warmup=cfg["warmup"],
+                runs=cfg["scaling_runs"],
+            )
+        except Exception as error:
+            records.append({"model": name, "error": _describe(error), "oom": False, "size": None})
     return records
 
 
@@ -205,14 +240,14 @@ def _cell(records: list[dict], model: str, size: list[int], dtype: str) -> str:
         if r.get("model") == model and r.get("size") == size and r.get("precision") == dtype:
             if "latency_ms_median" in r:
                 return f"{r['latency_ms_median']:.1f} ± {r['latency_ms_iqr']:.1f}"
-            return r.get("skipped") or "OOM"
+            return r.get("skipped") or ("OOM" if "oom" in r else "error")
     return "-"
 
 
 def render_table(results: dict[str, Any], official: dict[str, Any]) -> str:
     env = results["environment"]
     lines = [
-        f"# GPU cost tables: {env.get('device_name')} (driver {env.get('driver')}, torch "
+        f"# Cost tables: {env.get('device_name')} (driver {env.get('driver')}, torch "
         f"{env.get('torch')}, CUDA {env.get('cuda')}, cuDNN {env.get('cudnn')}, "
         f"cudnn.benchmark {env.get('cudnn_benchmark')})",
         "",
@@ -242,8 +277,8 @@ def render_table(results: dict[str, Any], official: dict[str, Any]) -> str:
     ]
     for r in results["lever_ladder"]:
         size = "x".join(map(str, r["size"]))
-        if "skipped" in r:
-            lines.append(f"| {r['step']} | {size} | {r['skipped']} | | |")
+        if "skipped" in r or "error" in r:
+            lines.append(f"| {r['step']} | {size} | {r.get('skipped') or r['error']} | | |")
             continue
         memory = f"{r['peak_memory_mib']:.0f}" if r["peak_memory_mib"] is not None else "n/a"
         lines.append(
@@ -251,7 +286,66 @@ def render_table(results: dict[str, Any], official: dict[str, Any]) -> str:
             f"{r['latency_ms_iqr']:.2f} | {memory} | "
             f"{r['relative_l2_vs_fp32_eager']:.2e} |"
         )
+    lines += _evaluation_table(results.get("evaluation"))
     return "\n".join(lines) + "\n"
+
+
+def _evaluation_table(evaluation: dict[str, Any] | None) -> list[str]:
+    if not evaluation:
+        return []
+    lines = ["", "## Evaluation of a 1280x720 set (`irnext.evaluation.evaluate`)", ""]
+    if "error" in evaluation:
+        return [*lines, f"Failed: {evaluation['error']}"]
+    lines += [
+        "| model | batch | images | protocol | images/s end to end | metric images/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in evaluation["records"]:
+        lines.append(
+            f"| {r['model']} | {r['batch']} | {r['images']} | {r['protocol']} | "
+            f"{r['images_per_second']:.1f} | {r['metric_images_per_second']:.1f} |"
+        )
+    mismatched = evaluation["device_vs_cpu_mismatches"]
+    lines += ["", f"Identity scores on the device equal the CPU's: {not mismatched}."]
+    return lines
+
+
+SECTIONS = ("evaluation", "ladder", "official", "scaling", "extras", "user_batch")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    height, _, width = text.partition("x")
+    try:
+        return int(height), int(width or height)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size '{text}': expected HxW, e.g. 736x1280") from None
+
+
+def write_outputs(results: dict[str, Any], out: Path) -> None:
+    """results.json and table.md as they stand: a later section failing loses nothing before it."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    official = yaml.safe_load((HERE / "published" / "cost.yaml").read_text())["official_timings"]
+    (out / "table.md").write_text(render_table(results, official))
+
+
+def evaluation(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Issue 4's check: a 1280x720 GoPro-layout set scored with batched metrics on the device."""
+    from gpu_evaluate import CASES, QUICK_CASES, run, write_720p_set
+
+    count = 4 if cfg["tiny"] else 32
+    cfg["budget"].log(f"evaluation: {count} pairs at 1280x720")
+    try:
+        with tempfile.TemporaryDirectory() as folder:  # ~100 MB of PNGs: not among the results
+            root = write_720p_set(Path(folder), count=count)
+            cases = QUICK_CASES if cfg["tiny"] else CASES
+            workers = 0 if cfg["cpu"] else 4
+            records, mismatched = run(
+                root, cfg["device"], count=count, cases=cases, workers=workers
+            )
+        return {"records": records, "device_vs_cpu_mismatches": mismatched}
+    except Exception as error:
+        return {"error": _describe(error)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,10 +354,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer runs and sizes")
     parser.add_argument("--device", default="cuda")
     parser.add_argument(
-        "--user-batch",
-        type=int,
-        default=0,
-        help="also time the official models at this batch (first size), last",
+        "--sections",
+        default=",".join(SECTIONS[:-1]),
+        help=f"comma-separated, run in this order: {', '.join(SECTIONS)}",
+    )
+    parser.add_argument(
+        "--sizes", type=parse_size, nargs="+", help="ladder and official sizes (HxW)"
+    )
+    parser.add_argument("--runs", type=int, help="timed runs per cell (default 50; quick 20)")
+    parser.add_argument("--warmup", type=int, help="warm-up runs per cell (default 10)")
+    parser.add_argument(
+        "--user-batch", type=int, default=8, help="batch of the user_batch section (first size)"
     )
     parser.add_argument(
         "--budget-s",
@@ -272,45 +373,80 @@ def main(argv: list[str] | None = None) -> int:
         help="a section starts only with its reserve left: ends within ~7 min",
     )
     args = parser.parse_args(argv)
+    sections = [name.strip() for name in args.sections.split(",") if name.strip()]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; expected any of {', '.join(SECTIONS)}")
     cpu = torch.device(args.device).type == "cpu"
     torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick its kernels
     tiny = cpu and args.quick
     cfg = {
         "device": args.device,
         "cpu": cpu,
+        "tiny": tiny,
         "budget": Budget(args.budget_s),
         "reserve_s": 20.0 if tiny else 60.0,
-        "runs": 2 if tiny else (20 if args.quick else 50),
-        "warmup": 1 if tiny else 10,
+        "runs": args.runs or (2 if tiny else (20 if args.quick else 50)),
+        "warmup": args.warmup if args.warmup is not None else (1 if tiny else 10),
         "scaling_runs": 3 if tiny else 20,
         "scaling_sizes": [64, 128]
         if tiny
         else ([256, 512, 1024] if args.quick else [256, 512, 1024, 1536, 2048]),
+        # inductor generates C++ on CPU (needs a compiler); aot_eager only traces: dry runs
+        "compile_backend": "aot_eager" if tiny else "inductor",
     }
-    sizes = [(64, 64)] if tiny else [(256, 256), (736, 1280)]
+    sizes = args.sizes or ([(64, 64)] if tiny else [(256, 256), (736, 1280)])
     results: dict[str, Any] = {
         "environment": environment_stamp(args.device),
         "quick": args.quick,
+        "sections": sections,
         "sizes": [list(s) for s in sizes],
         "budget_s": args.budget_s,
+        "runs": cfg["runs"],
+        "warmup": cfg["warmup"],
+        "lever_ladder": [],
+        "official_comparison": [],
+        "scaling": [],
     }
-    results["lever_ladder"] = [r for s in sizes for r in lever_ladder(s, cfg)]
-    results["official_comparison"] = [r for s in sizes for r in official_comparison(s, cfg)]
-    results["scaling"] = scaling(cfg)
-    results["lever_ladder"] += [r for s in sizes for r in lever_ladder(s, cfg, extras=True)]
-    if args.user_batch > 1:
-        results["user_batch"] = official_comparison(sizes[0], cfg, batch=args.user_batch)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    official = yaml.safe_load((HERE / "published" / "cost.yaml").read_text())["official_timings"]
-    (args.out / "table.md").write_text(render_table(results, official))
+    for section in sections:
+        if section == "evaluation":
+            results["evaluation"] = evaluation(cfg)
+        elif section in ("ladder", "extras"):
+            extras = section == "extras"
+            results["lever_ladder"] += [
+                r for s in sizes for r in lever_ladder(s, cfg, extras=extras)
+            ]
+        elif section == "official":
+            results["official_comparison"] += [
+                r for s in sizes for r in official_comparison(s, cfg)
+            ]
+        elif section == "scaling":
+            results["scaling"] = scaling(cfg)
+        elif section == "user_batch":
+            results["user_batch"] = official_comparison(sizes[0], cfg, batch=args.user_batch)
+        write_outputs(results, args.out)
+    write_outputs(results, args.out)
     plotted = [r for r in results["scaling"] if r.get("size") is not None]
     if plotted:
         plot_scaling(plotted, args.out / "scaling.png")
-    failed = [r for r in results["lever_ladder"] if r.get("relative_l2_vs_fp32_eager", 0) >= 1e-2]
     print((args.out / "table.md").read_text())
+    return _verdict(results)
+
+
+def _verdict(results: dict[str, Any]) -> int:
+    """Exit 1 when a check failed: a step beyond 1e-2 relative L2, device scores off the CPU's."""
+    failed = [r for r in results["lever_ladder"] if r.get("relative_l2_vs_fp32_eager", 0) >= 1e-2]
+    errors = [r for key in ("lever_ladder", "official_comparison", "scaling") for r in results[key]]
+    errors = [r for r in errors if "error" in r]
+    mismatched = results.get("evaluation", {}).get("device_vs_cpu_mismatches", [])
     print(f"relative L2 >= 1e-2 in {len(failed)} step(s)" if failed else "all steps within 1e-2")
-    return 1 if failed else 0
+    print(f"{len(errors)} cell(s) raised: see 'error' in results.json" if errors else "no errors")
+    if "evaluation" in results:
+        evaluation_state = results["evaluation"].get("error") or (
+            f"device scores differ from CPU on {mismatched}" if mismatched else "device == CPU"
+        )
+        print(f"evaluation: {evaluation_state}")
+    return 1 if failed or errors or mismatched or "error" in results.get("evaluation", {}) else 0
 
 
 if __name__ == "__main__":

@@ -45,3 +45,14 @@ def test_measure_latency_record_on_cpu(dtype: str) -> None:
 def test_unknown_precision_is_rejected() -> None:
     with pytest.raises(InputError, match="fp16"):
         measure_latency(nn.Identity(), (1, 3, 8, 8), dtype="fp16")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_measure_latency_on_cuda_records_the_card_and_its_peak_memory() -> None:
+    model = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.GELU(), nn.Conv2d(64, 3, 3, padding=1))
+    record = measure_latency(model, (1, 3, 512, 512), device="cuda", dtype="bf16", runs=5)
+    # One 64-channel 512 x 512 activation in fp32 is 64 MiB: the peak holds at least that.
+    assert record["peak_memory_mib"] >= 64
+    assert record["environment"]["device_name"] == torch.cuda.get_device_name()
+    assert record["latency_ms_median"] > 0 and record["latency_ms_iqr"] >= 0
