@@ -157,6 +157,55 @@ def test_dehaze_pooled_matches_block_mean_then_skimage():
     assert result["ssim"] > unpooled + 0.05  # pooling averages the noise away
 
 
+def _adaptive_mean_pool(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Adaptive average pooling written from its definition: output cell i averages input rows
+    floor(i * H / h) to ceil((i + 1) * H / h) - 1 (likewise columns)."""
+
+    def bins(size, out):
+        return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+    return np.array(
+        [
+            [image[r0:r1, c0:c1].mean(axis=(0, 1)) for c0, c1 in bins(image.shape[1], width)]
+            for r0, r1 in bins(image.shape[0], height)
+        ]
+    )
+
+
+def test_release_pooling_uses_the_padded_sides_of_the_irnext_eval():
+    from irnext.metrics.functional import release_padded_side
+
+    # (h + 32) // 32 * 32, by hand: a side that is already a multiple still gains 32.
+    assert [release_padded_side(s) for s in (1, 31, 460, 480, 620)] == [32, 32, 480, 512, 640]
+    photo = skimage.data.astronaut()[:460, :500]  # SOTS-indoor-like 460 rows
+    prediction = _noisy(photo).astype(np.float64) / 255
+    target = photo.astype(np.float64) / 255
+    release = score(prediction, target, protocol="dehaze_pooled_release")
+    dehazeformer = score(prediction, target, protocol="dehaze_pooled")
+    # Release: H' 480, W' 512, r = round(480 / 256) = 2 -> 240 x 256 (an up-sampling of the
+    # 460 rows); DehazeFormer: r = round(460 / 256) = 2 -> 230 x 250.
+    for result, (height, width) in ((release, (240, 256)), (dehazeformer, (230, 250))):
+        pooled = [_adaptive_mean_pool(im, height, width) for im in (prediction, target)]
+        expected = _skimage_gaussian(*pooled, data_range=1.0)
+        assert result["ssim"] == pytest.approx(expected, abs=1e-4)
+    assert release["psnr_db"] == pytest.approx(dehazeformer["psnr_db"], abs=1e-9)
+    assert abs(release["ssim"] - dehazeformer["ssim"]) > 1e-3  # the protocols do differ
+
+
+def test_non_finite_predictions_and_bad_borders_are_errors_not_scores():
+    target = torch.rand(3, 3, 32, 32)
+    prediction = target.clone()
+    prediction[1, 0, 5, 5] = float("nan")
+    with pytest.raises(InputError, match=r"NaN or infinite values in image\(s\) \[1\]"):
+        score_batch(prediction, target, protocol="dehaze_pooled")
+    prediction[1, 0, 5, 5] = float("inf")
+    with pytest.raises(InputError, match="prediction has NaN or infinite"):
+        score_batch(prediction, target, protocol="basicsr_rgb")
+    for border in (-1, 16):
+        with pytest.raises(InputError, match=f"crop_border {border} must be"):
+            score_batch(target, target, protocol="basicsr_rgb", crop_border=border)
+
+
 def test_luma_psnr_ignores_chroma_only_changes_that_rgb_psnr_sees():
     photo = skimage.data.chelsea()[:96, :128].astype(np.float64)
     # Move along a direction with zero BT.601 luma weight: Y unchanged, RGB changed.

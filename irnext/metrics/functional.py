@@ -166,6 +166,13 @@ def pooled_size(height: int, width: int) -> tuple[int, int]:
     return int(height / ratio), int(width / ratio)
 
 
+def release_padded_side(side: int, factor: int = 32) -> int:
+    """The side the IRNeXt release's dehazing eval computes its SSIM pooling from:
+    (side + factor) // factor * factor, one whole `factor` above a side that is already a
+    multiple (the image is not padded then, but the pooled size still uses this number)."""
+    return (side + factor) // factor * factor
+
+
 def finite_or_none(value: float) -> float | None:
     """JSON has no infinity: identical images (PSNR = inf) are written as null."""
     return value if math.isfinite(value) else None

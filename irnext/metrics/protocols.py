@@ -43,6 +43,22 @@ def _dehaze_pooled(prediction, target):
     }
 
 
+def _dehaze_pooled_release(prediction, target):
+    # NOTE: the IRNeXt release's dehazing eval (ConvIR lineage) departs from DehazeFormer in one
+    # place: r and the pooled size come from the padded sides H' = (h + 32) // 32 * 32 (spec
+    # section 5), so SOTS-indoor (460 x 620) is pooled to 240 x 320, not 230 x 310.
+    height, width = (M.release_padded_side(side) for side in prediction.shape[-2:])
+    size = M.pooled_size(height, width)
+    return {
+        "psnr_db": M.psnr(prediction, target, data_range=1.0),
+        "ssim": M.ssim(
+            F.adaptive_avg_pool2d(prediction, size),
+            F.adaptive_avg_pool2d(target, size),
+            data_range=1.0,
+        ),
+    }
+
+
 def _matlab_rgb3d(prediction, target):
     # GoPro/HIDE scripts: MATLAB psnr/ssim on the saved uint8 PNGs, RGB array as a 3-D volume.
     p, t = M.quantize_uint8(prediction), M.quantize_uint8(target)
@@ -100,6 +116,12 @@ PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
         Protocol("dehaze_pooled", ("psnr_db", "ssim"), "DehazeFormer test.py", _dehaze_pooled),
+        Protocol(
+            "dehaze_pooled_release",
+            ("psnr_db", "ssim"),
+            "IRNeXt release eval (pooling from padded sides)",
+            _dehaze_pooled_release,
+        ),
         Protocol("matlab_rgb3d", ("psnr_db", "ssim"), "MATLAB psnr/ssim (GoPro)", _matlab_rgb3d),
         Protocol("matlab_y", ("psnr_db", "ssim"), "MATLAB rgb2ycbcr + ssim_index", _matlab_y),
         Protocol("dpdd_float", ("psnr_db", "ssim", "mae"), "DPDD / Restormer", _dpdd_float),
@@ -135,6 +157,11 @@ def score_batch(
     p, t = _unit_batch(prediction, "prediction"), _unit_batch(target, "target")
     if p.shape != t.shape:
         raise InputError(f"prediction {tuple(p.shape)} and target {tuple(t.shape)} differ")
+    if not 0 <= crop_border < min(p.shape[-2:]) / 2:
+        raise InputError(
+            f"crop_border {crop_border} must be >= 0 and below half the shorter side of "
+            f"{tuple(p.shape[-2:])}"
+        )
     if crop_border:
         p = p[..., crop_border:-crop_border, crop_border:-crop_border]
         t = t[..., crop_border:-crop_border, crop_border:-crop_border]
@@ -175,6 +202,10 @@ def _unit_batch(images: torch.Tensor, role: str) -> torch.Tensor:
         raise InputError(f"{role} has dtype {images.dtype}; expected uint8, uint16 or float")
     # The data range is never inferred: a float image on the 0-255 scale is an error, not a
     # guess. A small overshoot of a network output is allowed and clamped.
+    finite = torch.isfinite(images).flatten(1).all(dim=1)
+    if not finite.all():  # a NaN would pass the range check below and score as NaN
+        bad = (~finite).nonzero().flatten().tolist()
+        raise InputError(f"{role} has NaN or infinite values in image(s) {bad} of the batch")
     if images.numel() and (images.min() < -0.5 or images.max() > 1.5):
         raise InputError(f"{role} is float with values outside [0, 1]; pass uint8 or scale it")
     return images.float() if images.dtype not in (torch.float32, torch.float64) else images
