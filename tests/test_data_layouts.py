@@ -94,6 +94,19 @@ def test_gopro_reads_blur_not_blur_gamma(tmp_path):
     assert all(p.input_path.parent.name == "blur" for p in dataset.pairs)
 
 
+@pytest.mark.parametrize("sides", [("blur",), ("blur_gamma", "sharp")])
+def test_gopro_scene_without_a_blur_sharp_pair_is_an_error_not_a_smaller_set(tmp_path, sides):
+    # A partly extracted download: one scene lacks its sharp/ (or has only the gamma blur).
+    make_layout("gopro", tmp_path)
+    scene = tmp_path / "test" / "GOPR0868_11_00"
+    for side in sides:
+        (scene / side).mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(scene / side / "000001.png")
+    with pytest.raises(InputError, match="without a .*pair") as error:
+        open_dataset("gopro", tmp_path, split="test")
+    assert "GOPR0868_11_00" in str(error.value) and "GOPR0384_11_00" not in str(error.value)
+
+
 def test_dpdd_reads_16_bit_and_assigns_groups_from_one_based_indices(tmp_path):
     make_layout("dpdd", tmp_path)
     raw = np.random.default_rng(3).integers(0, 65536, (20, 24, 3), dtype=np.uint16)
@@ -152,3 +165,15 @@ def test_hazy_images_in_part_subfolders_find_their_flat_ground_truth(tmp_path):
     dataset = open_dataset("ots-train", tmp_path)
     assert [p.name for p in dataset.pairs] == ["part1/0001_0.8_0.2", "part2/0001_0.9_0.1"]
     assert {p.target_path.name for p in dataset.pairs} == {"0001.png"}
+
+
+def test_a_split_smaller_than_its_published_size_warns_and_says_so(tmp_path):
+    from irnext.data.inspect import inspect_dataset
+
+    make_layout("gopro", tmp_path)  # 3 of GoPro test's 1,111 pairs
+    with pytest.warns(UserWarning, match="holds 3 pairs, its published split 1111"):
+        summary = inspect_dataset("gopro", tmp_path, split="test")
+    assert summary["expected_pairs"] == 1111 and summary["complete"] is False
+    make_layout("haze4k", tmp_path / "haze4k")  # no published size recorded: no claim
+    summary = inspect_dataset("haze4k", tmp_path / "haze4k")
+    assert summary["expected_pairs"] is None and summary["complete"] is None

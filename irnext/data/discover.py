@@ -66,16 +66,20 @@ def side_folders(layout: Layout, base: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def scene_folders(layout: Layout, base: Path) -> list[tuple[str, Path, Path]]:
-    """(scene, input folder, target folder) for GoPro-style `base/<scene>/<side>/` trees."""
-    scenes = []
+def scene_folders(layout: Layout, base: Path) -> tuple[list[tuple[str, Path, Path]], list[Path]]:
+    """GoPro-style `base/<scene>/<side>/` trees: (scene, input folder, target folder) for each
+    scene holding a side pair, and the sub-folders of `base` that hold none."""
+    scenes: list[tuple[str, Path, Path]] = []
+    unpaired: list[Path] = []
     if not base.is_dir():
-        return scenes
+        return scenes, unpaired
     for scene in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
         sides = side_folders(layout, scene)
-        if sides is not None:
+        if sides is None:
+            unpaired.append(scene)
+        else:
             scenes.append((scene.name, *sides))
-    return scenes
+    return scenes, unpaired
 
 
 def image_files(folder: Path) -> list[Path]:

@@ -46,7 +46,12 @@ def _folders(layout: Layout, root: Path, split: str) -> list[Pair]:
         if sides is not None:
             return pair_folders(layout, root, *sides)
     for base in tried:  # then GoPro-style scene folders
-        scenes = scene_folders(layout, base)
+        scenes, unpaired = scene_folders(layout, base)
+        if scenes and unpaired:  # a partly extracted download would score a smaller test set
+            sides = " or ".join(f"{i}/ + {t}/" for i, t in layout.sides)
+            raise layout_error(
+                layout, root, f"scene folder(s) of {base} without a {sides} pair:", unpaired
+            )
         if scenes:
             pairs = []
             for scene, inputs, targets in scenes:

@@ -12,6 +12,7 @@ from typing import Any
 
 from irnext.data.images import image_bit_depth
 from irnext.data.paired import open_dataset
+from irnext.data.sizes import completeness
 from irnext.errors import InputError
 
 _LISTED = 10
@@ -48,6 +49,7 @@ def inspect_dataset(
         "task": dataset.info.task,
         "protocol": dataset.info.protocol,
         "pairs": len(dataset),
+        **completeness(name, dataset.split, len(dataset)),
         "sizes": dict(sorted(sizes.items())),
         "input_bit_depths": dict(sorted(depths.items())),
         "groups": dict(sorted(groups.items())),
