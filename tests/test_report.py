@@ -150,3 +150,32 @@ def test_table_cells():
     assert cell(0.01234) == "0.0123" and cell("a|b") == "a\\|b"
     assert markdown_table(["a"], [[1]]).splitlines() == ["| a |", "|---|", "| 1 |"]
     assert "vs paper" in ablation_table(ABLATION)
+
+
+def test_cli_aggregates_rain13k_summaries_and_the_report_renders_them(tmp_path, capsys):
+    from irnext.evaluation import write_summary
+
+    psnr = {"test100": 30.0, "rain100h": 20.0, "rain100l": 40.0, "test2800": 33.0, "test1200": 32.0}
+    paths = []
+    for name, value in psnr.items():
+        summary = {
+            "dataset": name,
+            "split": "test",
+            "model": "irnext-derain",
+            "weights_sha256": "ab12",
+            "protocol": "matlab_y",
+            "complete": True,
+            "count": 100,
+            "metrics": ["psnr_db", "ssim"],
+            "means": {"psnr_db": value, "ssim": 0.9},
+        }
+        paths.append(str(write_summary(tmp_path / name / "summary.json", summary)))
+    results = tmp_path / "results"
+    out = results / "aggregates" / "rain13k.json"
+    assert main(["aggregate", "rain13k", *paths, "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["means"]["psnr_db"] == pytest.approx(31.0)
+    text = render_report(results, results / "report.md").read_text()
+    assert "### Rain13K average: irnext-derain" in text
+    assert "| rain100h | 20.00 | 0.9000 |" in text and "| **average** | 31.00 | 0.9000 |" in text
+    assert main(["aggregate", "rain13k", *paths[:4]]) == 2  # a set missing: named, exit 2
+    assert "test1200" in capsys.readouterr().err

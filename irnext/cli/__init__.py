@@ -15,7 +15,16 @@ from irnext import __version__
 from irnext.errors import InputError
 
 # Sub-command modules under irnext.cli, in the order `irnext --help` lists them.
-COMMANDS = ("models", "data", "train", "evaluate", "ablate", "complexity", "report")
+COMMANDS = (
+    "models",
+    "data",
+    "train",
+    "evaluate",
+    "aggregate",
+    "ablate",
+    "complexity",
+    "report",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

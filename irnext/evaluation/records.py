@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
 from irnext.errors import InputError
 
 RAIN13K_SETS = ("test100", "rain100h", "rain100l", "test2800", "test1200")
+DPDD_SCENES = {"indoor": 37, "outdoor": 39}  # Abuolaim & Brown 2020, the 76 test scenes
 CSV_HEAD = ("name", "group", "height", "width")
 
 
@@ -96,7 +98,8 @@ def rain13k_average(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """The deraining papers' "average": the plain mean of the five per-set means (Test100,
     Rain100H, Rain100L, Test2800, Test1200), not a mean over all 4,300 images.
 
-    All five summaries must be of one model, one protocol, each set exactly once.
+    All five summaries must be of one model and one set of weights, one split and one protocol,
+    each set exactly once. `complete` is False when a set held fewer pairs than published.
     """
     by_set = {s["dataset"]: s for s in summaries}
     if sorted(by_set) != sorted(RAIN13K_SETS) or len(summaries) != len(RAIN13K_SETS):
@@ -104,13 +107,15 @@ def rain13k_average(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         raise InputError(
             f"Rain13K average needs one summary of each of {list(RAIN13K_SETS)}; got {found}"
         )
-    _same(summaries, "model", "Rain13K average")
-    _same(summaries, "protocol", "Rain13K average")
+    for key in ("model", "weights_sha256", "split", "protocol"):
+        _same(summaries, key, "Rain13K average")
     metrics = summaries[0]["metrics"]
     return {
         "aggregate": "rain13k_average",
         "model": summaries[0]["model"],
+        "weights_sha256": summaries[0].get("weights_sha256"),
         "protocol": summaries[0]["protocol"],
+        "complete": _all_complete(summaries),
         "means": {m: _mean([_finite(by_set[name], m) for name in RAIN13K_SETS]) for m in metrics},
         "per_set": {name: {m: by_set[name]["means"][m] for m in metrics} for name in RAIN13K_SETS},
     }
@@ -119,8 +124,11 @@ def rain13k_average(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 def dpdd_aggregates(summary: dict[str, Any]) -> dict[str, Any]:
     """DPDD's indoor (37), outdoor (39) and combined (76) scores: means over the images of each
     scene category and over all images (Abuolaim & Brown 2020; Restormer Table 4)."""
-    if summary.get("dataset") != "dpdd":
-        raise InputError(f"DPDD aggregates need a dpdd summary; got '{summary.get('dataset')}'")
+    if summary.get("dataset") != "dpdd" or summary.get("split") != "test":
+        raise InputError(
+            "DPDD aggregates need a summary of dpdd's test split; got dataset "
+            f"'{summary.get('dataset')}', split '{summary.get('split')}'"
+        )
     groups = summary.get("group_means", {})
     if sorted(groups) != ["indoor", "outdoor"]:
         raise InputError(
@@ -128,16 +136,33 @@ def dpdd_aggregates(summary: dict[str, Any]) -> dict[str, Any]:
             "group_lists={'indoor': FILE, 'outdoor': FILE}"
         )
     metrics = summary["metrics"]
+    counts = {g: groups[g]["count"] for g in ("indoor", "outdoor")}
+    if counts != DPDD_SCENES:
+        warnings.warn(
+            f"DPDD groups hold {counts}; the published test split has {DPDD_SCENES}",
+            stacklevel=2,
+        )
     return {
         "aggregate": "dpdd",
         "model": summary["model"],
+        "weights_sha256": summary.get("weights_sha256"),
         "protocol": summary["protocol"],
+        "complete": counts == DPDD_SCENES,
         **{
             g: {"count": groups[g]["count"], **{m: groups[g][m] for m in metrics}}
             for g in ("indoor", "outdoor")
         },
         "combined": {"count": summary["count"], **{m: summary["means"][m] for m in metrics}},
     }
+
+
+def _all_complete(summaries: list[dict[str, Any]]) -> bool | None:
+    """False if any summary's split was short of its published size, True if all matched,
+    None when a size is not on record."""
+    flags = [s.get("complete") for s in summaries]
+    if False in flags:
+        return False
+    return True if all(flags) else None
 
 
 def _same(summaries: list[dict[str, Any]], key: str, what: str) -> None:

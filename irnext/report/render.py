@@ -4,6 +4,7 @@ Reads (each part optional; a missing part is said to be missing, never invented)
     results/synth/<task>.png                  contact sheets of the synthetic benchmark
     results/train/<task>.json                 training histories (irnext train --history)
     results/evaluate/<task>/<model>/summary.json   scores (irnext evaluate)
+    results/aggregates/*.json                 Rain13K average, DPDD groups (irnext aggregate)
     results/cost/complexity.json              params and MACs (irnext complexity --all --json)
     results/ablations/<study>.json            ablation studies (irnext ablate)
     benchmarks/published/{quality,cost}.yaml  published figures with their sources
@@ -36,6 +37,7 @@ def collect(results: Path) -> dict[str, Any]:
         "contact_sheets": sorted(results.glob("synth/*.png")),
         "histories": {p.stem: _read_json(p) for p in sorted(results.glob("train/*.json"))},
         "evaluations": evaluations,
+        "aggregates": [_read_json(p) for p in sorted(results.glob("aggregates/*.json"))],
         "complexity": _read_json(complexity) if complexity.is_file() else None,
         "ablations": [_read_json(p) for p in sorted(results.glob("ablations/*.json"))],
     }
@@ -83,7 +85,7 @@ def _synth_section(data: dict[str, Any], base: Path) -> str:
 
 def _quality_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
     lines = ["## Restoration quality", ""]
-    if not data["evaluations"]:
+    if not data["evaluations"] and not data["aggregates"]:
         return "\n".join(lines + ["(no evaluations found)"])
     for task, summaries in sorted(data["evaluations"].items()):
         split = summaries[0]
@@ -91,6 +93,19 @@ def _quality_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
             f"### {task}: {split['dataset']} / {split['split']}",
             "",
             tables.quality_table(summaries),
+            "",
+        ]
+    for aggregate in data["aggregates"]:
+        title = {"dpdd": "DPDD indoor / outdoor / combined", "rain13k_average": "Rain13K average"}
+        partial = (
+            " (a split is smaller than published)" if aggregate.get("complete") is False else ""
+        )
+        lines += [
+            f"### {title[aggregate['aggregate']]}: {aggregate['model']}",
+            "",
+            f"Protocol `{aggregate['protocol']}`{partial}.",
+            "",
+            tables.aggregate_table(aggregate),
             "",
         ]
     if data["histories"]:

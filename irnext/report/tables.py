@@ -46,6 +46,24 @@ def quality_table(summaries: Sequence[dict[str, Any]]) -> str:
     return markdown_table(["model", "protocol", "images", "PSNR (dB)", "SSIM", "MAE"], rows)
 
 
+def aggregate_table(aggregate: dict[str, Any]) -> str:
+    """The papers' cross-set figures (`irnext aggregate`): one row per set or scene category,
+    the aggregate last. Rain13K: each set's mean, then the mean of the five."""
+    if aggregate["aggregate"] == "dpdd":
+        parts = [(g, aggregate[g]) for g in ("indoor", "outdoor", "combined")]
+        header = ["scenes", "images", "PSNR (dB)", "SSIM", "MAE"]
+        rows = [
+            [name, v["count"], v.get("psnr_db"), _four(v.get("ssim")), _four(v.get("mae"))]
+            for name, v in parts
+        ]
+        return markdown_table(header, rows)
+    sets = [(name, means) for name, means in aggregate["per_set"].items()]
+    rows = [[name, means.get("psnr_db"), _four(means.get("ssim"))] for name, means in sets]
+    means = aggregate["means"]
+    rows.append(["**average**", means.get("psnr_db"), _four(means.get("ssim"))])
+    return markdown_table(["set", "PSNR (dB)", "SSIM"], rows)
+
+
 def _four(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
