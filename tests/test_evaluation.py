@@ -89,13 +89,17 @@ def test_dpdd_groups_and_aggregates(tmp_path):
     dataset = open_dataset("dpdd", tmp_path / "dpdd", group_lists=lists)
     rows, summary = evaluate(IdentityModel(), dataset, device="cpu")
     summary.update(model="identity")
-    agg = dpdd_aggregates(summary)
+    with pytest.warns(UserWarning, match="published test split has"):
+        agg = dpdd_aggregates(summary)  # 2 + 3 scenes, not DPDD's 37 + 39
+    assert agg["complete"] is False
     assert (agg["indoor"]["count"], agg["outdoor"]["count"], agg["combined"]["count"]) == (2, 3, 5)
     for group in ("indoor", "outdoor"):
         values = [r["mae"] for r in rows if r["group"] == group]
         assert agg[group]["mae"] == pytest.approx(np.mean(values))
     assert agg["combined"]["psnr_db"] == pytest.approx(np.mean([r["psnr_db"] for r in rows]))
     assert set(summary["metrics"]) == {"psnr_db", "ssim", "mae"}
+    with pytest.raises(InputError, match="dpdd's test split"):
+        dpdd_aggregates({**summary, "split": "val"})
 
 
 def test_rain13k_average_is_the_mean_of_set_means_not_of_images():
@@ -106,6 +110,9 @@ def test_rain13k_average_is_the_mean_of_set_means_not_of_images():
             "dataset": name,
             "model": "m",
             "protocol": "matlab_y",
+            "split": "test",
+            "weights_sha256": "ab12",
+            "complete": True,
             "count": counts[name],
             "metrics": ["psnr_db", "ssim"],
             "means": {"psnr_db": psnr[name], "ssim": 0.9},
@@ -116,9 +123,13 @@ def test_rain13k_average_is_the_mean_of_set_means_not_of_images():
     assert average["means"]["psnr_db"] == pytest.approx(31.0)  # pooled over images: 32.5
     with pytest.raises(InputError, match="test1200"):
         rain13k_average(summaries[:4])
-    summaries[0]["protocol"] = "basicsr_rgb"
-    with pytest.raises(InputError, match="protocol"):
-        rain13k_average(summaries)
+    assert average["complete"] is True
+    summaries[1]["complete"] = False  # a partial copy of one set taints the average
+    assert rain13k_average(summaries)["complete"] is False
+    for key, other in (("weights_sha256", "cd34"), ("split", "train"), ("protocol", "basicsr_rgb")):
+        changed = [{**summaries[0], key: other}, *summaries[1:]]
+        with pytest.raises(InputError, match=f"differ in {key}"):
+            rain13k_average(changed)
 
 
 def test_cli_evaluates_identity_and_spandrel_weights_end_to_end(tmp_path, capsys):
@@ -229,3 +240,23 @@ def test_realblur_protocol_runs_in_evaluate_and_beats_plain_psnr_on_noisy_pairs(
         # On a pair that is already aligned, the least-squares intensity match (and the
         # homography fitted to the noise) can only lower the error, and only a little.
         assert p["psnr_db"] <= a["psnr_db"] < p["psnr_db"] + 1.5
+
+
+def test_an_ots_trained_checkpoint_on_sots_outdoor_is_flagged_as_leaking(tmp_path, capsys):
+    from irnext.checkpoint import save_checkpoint
+    from tests._data_helpers import make_layout
+
+    make_layout("sots-outdoor", tmp_path / "sots")
+    torch.manual_seed(0)
+    for trained_on in ("ots-train", "its-train"):
+        weights = tmp_path / f"{trained_on}.pt"
+        save_checkpoint(weights, create_model("irnext-test"), training={"dataset": trained_on})
+        out = tmp_path / trained_on
+        args = ["evaluate", "--checkpoint", str(weights), "--dataset", "sots-outdoor"]
+        assert main([*args, "--root", str(tmp_path / "sots"), "--out", str(out)]) == 0
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["trained_on"] == trained_on
+        assert "OTS contains SOTS-outdoor" in summary["dataset_caveat"]  # every model's score
+        assert "caveat: sots-outdoor" in capsys.readouterr().err
+        overlap = summary["train_test_overlap"]
+        assert (overlap is not None) == (trained_on == "ots-train")

@@ -61,6 +61,7 @@ def run_list(args: argparse.Namespace) -> int:
                 "default_split": i.default_split,
                 "protocol": i.protocol,
                 "groups": list(i.groups),
+                "caveat": i.caveat,
             }
             for i in infos
         ]
@@ -69,6 +70,8 @@ def run_list(args: argparse.Namespace) -> int:
     print(f"{'name':<18} {'task':<15} {'protocol':<17} splits")
     for info in infos:
         print(f"{info.name:<18} {info.task:<15} {info.protocol:<17} {', '.join(info.splits)}")
+        if info.caveat:
+            print(f"{'':<18} caveat: {info.caveat}")
     return 0
 
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from irnext.cli.params import parse_group_lists
 from irnext.data import list_datasets, open_dataset
+from irnext.data.layouts import TRAIN_TEST_OVERLAP
 from irnext.errors import InputError
 from irnext.evaluation import IdentityModel, evaluate, file_sha256, write_rows, write_summary
 from irnext.metrics import list_protocols
@@ -66,10 +67,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None]:
-    """(model, name, sha256 of the weights file or None for untrained/identity models)."""
+def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None, str | None]:
+    """(model, name, sha256 of the weights file or None for untrained/identity models, the
+    dataset a suite checkpoint was trained on or None)."""
     if args.model == "identity":
-        return IdentityModel(), "identity", None
+        return IdentityModel(), "identity", None, None
     if args.model:
         from irnext.models.registry import create_model
 
@@ -80,13 +82,14 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None]:
         except TypeError as error:
             raise InputError(f"--tlc applies to NAFNet models, not '{args.model}'") from error
         print(f"note: '{args.model}' has untrained weights (seed {args.seed})", file=sys.stderr)
-        return model, args.model + ("+tlc" if args.tlc else ""), None
+        return model, args.model + ("+tlc" if args.tlc else ""), None, None
     if args.checkpoint:
         from irnext.checkpoint import load_checkpoint
 
         model, info = load_checkpoint(args.checkpoint)
         name = info.get("model_name") or info.get("architecture")
-        return model, str(name), file_sha256(args.checkpoint)
+        trained_on = (info.get("training") or {}).get("dataset")
+        return model, str(name), file_sha256(args.checkpoint), trained_on
     if args.official_irnext:
         from irnext.models.official import load_official_checkpoint
 
@@ -95,18 +98,22 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None]:
             model,
             f"irnext-official ({args.official_irnext.name})",
             file_sha256(args.official_irnext),
+            None,
         )
     from irnext.models.baselines import load_baseline_weights
 
     model = load_baseline_weights(args.baseline_weights, tlc=args.tlc)
     name = model.irnext_spec["name"] + ("+tlc" if args.tlc else "")
-    return model, name, file_sha256(args.baseline_weights)
+    return model, name, file_sha256(args.baseline_weights), None
 
 
 def _run(args: argparse.Namespace) -> int:
     options = {"group_lists": parse_group_lists(args.group_list)} if args.group_list else {}
     dataset = open_dataset(args.dataset, args.root, split=args.split, **options)
-    model, name, sha = load_model(args)
+    model, name, sha, trained_on = load_model(args)
+    overlap = TRAIN_TEST_OVERLAP.get((trained_on, args.dataset))
+    if dataset.info.caveat:
+        print(f"caveat: {args.dataset}: {dataset.info.caveat}", file=sys.stderr)
     out = args.out or Path("results/evaluate") / f"{name}-{args.dataset}-{dataset.split}"
     rows, summary = evaluate(
         model,
@@ -122,6 +129,8 @@ def _run(args: argparse.Namespace) -> int:
         weights_sha256=sha,
     )
     summary["root"] = str(args.root)
+    summary["trained_on"] = trained_on
+    summary["train_test_overlap"] = overlap  # this checkpoint was trained on the leaking set
     metrics = tuple(summary["metrics"])
     write_rows(out / "per_image.csv", rows, metrics=metrics)
     write_summary(out / "summary.json", summary)

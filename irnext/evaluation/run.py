@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from irnext.data import PairedImageDataset, write_image
+from irnext.data.sizes import completeness
 from irnext.env import environment_stamp
 from irnext.errors import InputError
 from irnext.evaluation.records import summarise
@@ -91,7 +92,7 @@ def evaluate(
     With `save_dir`, restored images are written there as PNG (16-bit for `dpdd_float`).
     """
     protocol = protocol or dataset.info.protocol
-    chosen = get_protocol(protocol)  # raises InputError for realblur_aligned, named there
+    chosen = get_protocol(protocol)  # an unknown name is an InputError listing the known ones
     device = resolve_device(device)
     model = model.to(device).eval()
     loader = DataLoader(dataset, batch_size=None, num_workers=num_workers)
@@ -132,6 +133,8 @@ def evaluate(
         dataset=dataset.info.name,
         task=dataset.info.task,
         split=dataset.split,
+        **completeness(dataset.info.name, dataset.split, len(rows)),
+        dataset_caveat=dataset.info.caveat,
         protocol=protocol,
         protocol_source=chosen.source,
         batch_size=batch_size,
