@@ -43,6 +43,19 @@ def git_commit(repo: str | os.PathLike | None = None) -> str | None:
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+def _image_decoders() -> dict[str, str | None]:
+    """Pillow and its JPEG library: JPEG decoders differ in their last bits (SOTS-outdoor
+    inputs are JPEG), so scores name the one that read the images."""
+    import PIL
+    from PIL import features
+
+    turbo = features.version("libjpeg_turbo")
+    return {
+        "pillow": PIL.__version__,
+        "libjpeg": f"libjpeg-turbo {turbo}" if turbo else features.version("jpg"),
+    }
+
+
 def environment_stamp(device: torch.device | str | None = None) -> dict[str, Any]:
     """Versions, hardware and numerics settings, as a flat JSON-able dict.
 
@@ -61,6 +74,7 @@ def environment_stamp(device: torch.device | str | None = None) -> dict[str, Any
         "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
         "numpy": np.__version__,
+        **_image_decoders(),
         "torch_num_threads": torch.get_num_threads(),
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,

@@ -11,6 +11,7 @@ import torch
 import irnext
 from irnext.cli import main
 from irnext.data import open_dataset
+from irnext.errors import InputError
 from irnext.losses import frequency_l1, multiscale_loss
 from irnext.training import TrainConfig, lr_factor, train
 
@@ -38,8 +39,8 @@ def test_multiscale_loss_sums_every_scale_against_resized_targets():
 def test_learning_rate_warms_up_then_follows_a_cosine_to_the_floor():
     config = TrainConfig(epochs=13, warmup_epochs=3, lr=1e-4, lr_min=1e-6)
     factors = [lr_factor(e, config) for e in range(config.epochs)]
-    assert factors[:3] == pytest.approx([0.25, 0.5, 0.75])
-    assert factors[3] == pytest.approx(1.0)
+    assert factors[:3] == pytest.approx([1 / 3, 2 / 3, 1.0])  # the release's warm-up steps
+    assert factors[3] == pytest.approx(1.0)  # the cosine starts at the full rate
     assert factors[8] == pytest.approx(0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * 0.5)))
     assert all(a >= b for a, b in zip(factors[3:], factors[4:]))
     assert factors[-1] > 1e-2 * 0.999
@@ -116,3 +117,27 @@ def test_train_cli_writes_a_self_describing_checkpoint(tiny_haze, tmp_path, caps
     assert history["environment"]["torch"] == torch.__version__
     assert main(argv[:4] + ["not json"] + argv[5:]) == 2
     assert "--model-kwargs: expected a JSON object" in capsys.readouterr().err
+
+
+def test_named_recipes_are_the_specs_and_flags_override_them():
+    import argparse
+
+    from irnext.cli.train import add_config_flags, config_from_args
+    from irnext.training import RECIPES
+
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser)
+    ots = config_from_args(parser.parse_args(["--recipe", "ots"]))
+    assert (ots.epochs, ots.batch_size, ots.warmup_epochs, ots.grad_clip) == (30, 8, 1, 0.01)
+    assert config_from_args(parser.parse_args([])) == TrainConfig() == RECIPES["its"]
+    mixed = config_from_args(parser.parse_args(["--recipe", "desnow", "--grad-clip", "0"]))
+    assert (mixed.lr, mixed.batch_size, mixed.grad_clip) == (2e-4, 8, None)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--recipe", "defocus"])  # no known recipe: refused, not guessed
+
+
+def test_a_dataset_smaller_than_one_batch_is_a_clear_error(tiny_haze):
+    config = TrainConfig(epochs=1, batch_size=64, patch_size=32, num_workers=0)
+    dataset = open_dataset("synth-haze", tiny_haze, split="train")
+    with pytest.raises(InputError, match="fewer than batch_size 64"):
+        train(irnext.create_model("irnext-test"), dataset, config)

@@ -1,7 +1,8 @@
 """`irnext train`: train a named model on a dataset split with the paper's recipe.
 
-Every field of `irnext.training.TrainConfig` is a flag (`--epochs`, `--batch-size`, ...) whose
-default is the official dehazing recipe; the checkpoint stores the recipe it was trained with.
+`--recipe` picks a named recipe (`irnext.training.RECIPES`; default the official ITS dehazing
+one) and every field of `TrainConfig` is a flag (`--epochs`, `--batch-size`, ...) overriding it;
+the checkpoint stores the recipe it was trained with.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from irnext.env import environment_stamp
 from irnext.errors import InputError
 from irnext.evaluation import resolve_device
 from irnext.models.registry import create_model
-from irnext.training import TrainConfig, config_dict, train
+from irnext.training import RECIPE_STATUS, RECIPES, TrainConfig, config_dict, recipe, train
 
 
 def _parse_bool(text: str) -> bool:
@@ -30,17 +31,23 @@ def _parse_bool(text: str) -> bool:
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """--recipe NAME, then one flag per TrainConfig field overriding the recipe's value."""
+    names = ", ".join(f"{name} ({status})" for name, status in RECIPE_STATUS.items())
+    parser.add_argument(
+        "--recipe", default="its", choices=list(RECIPES), help=f"base recipe: {names}"
+    )
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         default = field.default
+        hint = f"default: the recipe's (its: {default})"
         if isinstance(default, bool):
-            parser.add_argument(flag, type=_parse_bool, default=default, metavar="BOOL")
+            parser.add_argument(flag, type=_parse_bool, metavar="BOOL", help=hint)
         elif isinstance(default, tuple):
-            parser.add_argument(flag, type=float, nargs=len(default), default=default)
+            parser.add_argument(flag, type=float, nargs=len(default), help=hint)
         elif field.name == "grad_clip":
-            parser.add_argument(flag, type=float, default=default, help="0 disables clipping")
+            parser.add_argument(flag, type=float, help=hint + "; 0 disables clipping")
         else:
-            parser.add_argument(flag, type=type(default), default=default)
+            parser.add_argument(flag, type=type(default), help=hint)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -105,8 +112,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The TrainConfig described by the flags of `add_config_flags`."""
-    return TrainConfig(**{f.name: _config_value(args, f) for f in dataclasses.fields(TrainConfig)})
+    """The recipe named by --recipe with the values of the flags given on top of it."""
+    given = {
+        f.name: _config_value(args, f)
+        for f in dataclasses.fields(TrainConfig)
+        if getattr(args, f.name) is not None
+    }
+    return dataclasses.replace(recipe(args.recipe), **given)
 
 
 def _config_value(args: argparse.Namespace, field: dataclasses.Field):
