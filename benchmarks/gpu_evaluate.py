@@ -1,4 +1,4 @@
-"""Evaluation throughput on a 1280x720 image set, batched metrics on the device (issue 4).
+"""Evaluation throughput on a 1280x720 image set, batched metrics on the device.
 
     python benchmarks/gpu_evaluate.py --out DIR [--count 32] [--device cuda]
 

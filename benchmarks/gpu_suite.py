@@ -6,7 +6,7 @@
 Writes DIR/results.json (every record with its environment stamp), DIR/table.md (ours against
 the official H100 timings of benchmarks/published/cost.yaml; the 1280x720 evaluation's images/s)
 and DIR/scaling.png, rewritten after every section. Sections run in the order given and each
-checks the time budget first, so one device call always finishes with its files written; a cell
+checks the time budget first, so one run always finishes with its files written; a cell
 skipped for time, out of memory, or raising is recorded as such and the others still run. Imports
 no fvcore/ptflops (not installed on the GPU image). `--device cpu --quick` is a dry run at tiny
 sizes. Exits 1 when a step leaves 1e-2 relative L2, a cell raised, or device scores differ from
@@ -330,7 +330,7 @@ def write_outputs(results: dict[str, Any], out: Path) -> None:
 
 
 def evaluation(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Issue 4's check: a 1280x720 GoPro-layout set scored with batched metrics on the device."""
+    """A 1280x720 GoPro-layout set scored with batched metrics on the device (gpu_evaluate)."""
     from gpu_evaluate import CASES, QUICK_CASES, run, write_720p_set
 
     count = 4 if cfg["tiny"] else 32

@@ -1,6 +1,6 @@
 """The fastest inference mode of a restoration network, and how far its outputs move.
 
-`prepare_for_inference` stacks the levers named in issue 5 (benchmarks/NOTES.md records the
+`prepare_for_inference` stacks the levers of the fast-IRNeXt study (benchmarks/NOTES.md records the
 prediction and the measured effect of each): eval mode without autograd, bf16 weights (or bf16
 autocast), channels_last memory layout (cuDNN's NHWC kernels, no layout transposes around
 convolutions), `torch.compile` (fuses IRNeXt's element-wise tails: GELU, the LAM's frequency
