@@ -119,8 +119,8 @@ def _quality_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
             f"Model `{first['model']}` with overrides {first.get('model_kwargs') or '{}'}, "
             f"recipe {_recipe(first['config'])}: {steps} optimiser steps ({seconds:.1f} s) "
             f"for `{first['dataset']}`. Scores of such a budget show that the pipeline runs "
-            "end to end; they say nothing of the paper's claims, which need its recipe "
-            "(`irnext.training.TrainConfig()` defaults) on the real datasets.",
+            "end to end; they say nothing of the paper's claims, which need its recipes "
+            "(`irnext train --recipe`, `irnext.training.RECIPES`) on the real datasets.",
             "",
             f"![training curves]({_link(path, base)})",
         ]
