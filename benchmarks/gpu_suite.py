@@ -1,7 +1,7 @@
 """GPU suite: 720p evaluation throughput, the fast IRNeXt, official-figure comparisons, scaling.
 
     python benchmarks/gpu_suite.py --out DIR [--quick] [--device cpu] [--budget-s 360]
-        [--sections evaluation,official,ladder,scaling,extras] [--sizes 256x256 736x1280]
+        [--sections evaluation,official,train_step,ladder,scaling,extras] [--sizes 256x256 736x1280]
 
 Writes DIR/results.json (every record with its environment stamp), DIR/table.md (ours against
 the official H100 timings of benchmarks/published/cost.yaml; the 1280x720 evaluation's images/s)
@@ -40,6 +40,7 @@ from irnext.cost.fast import (
 )
 from irnext.cost.latency import measure_latency, time_callable
 from irnext.cost.scaling import plot_scaling, resolution_sweep
+from irnext.cost.train_step import measure_train_step
 from irnext.env import environment_stamp
 from irnext.models.registry import create_model
 
@@ -214,6 +215,36 @@ def official_comparison(
     return records
 
 
+def train_steps(cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The official table's training column: one Adam step at batch 4, 256x256, fp32."""
+    records = []
+    size = [64, 64] if cfg["tiny"] else [256, 256]
+    for name in OFFICIAL_MODELS:
+        if cfg["budget"].left() < cfg["reserve_s"]:
+            records.append({"model": name, "size": size, "precision": "fp32", "skipped": "budget"})
+            continue
+        cfg["budget"].log(f"train step {size} batch 4: {name}")
+        cell = {"model": name, "size": size, "precision": "fp32"}
+        try:
+            torch.manual_seed(0)
+            record = measure_train_step(
+                create_model(name),
+                batch=4,
+                size=tuple(size),
+                device=cfg["device"],
+                warmup=cfg["warmup"],
+                runs=max(cfg["runs"] // 2, 1),
+            )
+            records.append({**cell, **record})
+        except torch.cuda.OutOfMemoryError as error:
+            records.append({**cell, "oom": _describe(error)})
+        except Exception as error:
+            records.append({**cell, "error": _describe(error)})
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    return records
+
+
 def scaling(cfg: dict[str, Any]) -> list[dict[str, Any]]:
     records = []
     for name in SCALING_MODELS:
@@ -258,6 +289,7 @@ def render_table(results: dict[str, Any], official: dict[str, Any]) -> str:
     ]
     sizes = results["sizes"]
     header = ["model"] + [f"{h}x{w} {d}" for h, w in sizes for d in ("fp32", "bf16")]
+    header.append("train step, batch 4, 256x256 fp32")
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for model in OFFICIAL_MODELS:
         ref = official["models"].get(model, {})
@@ -267,6 +299,11 @@ def render_table(results: dict[str, Any], official: dict[str, Any]) -> str:
                 key = f"ms_{h}_{d}" if (h, w) == (256, 256) else f"ms_{h}x{w}_{d}"
                 paper = f" ({ref[key]})" if key in ref else ""
                 cells.append(_cell(results["official_comparison"], model, [h, w], d) + paper)
+        key = "train_step_ms_batch4_256_fp32"
+        paper = f" ({ref[key]})" if key in ref else ""
+        steps = results.get("train_step", [])
+        step_size = steps[0]["size"] if steps else [256, 256]  # 64x64 in a CPU dry run
+        cells.append(_cell(steps, model, step_size, "fp32") + paper)
         lines.append("| " + " | ".join([model, *cells]) + " |")
     lines += [
         "",
@@ -312,7 +349,15 @@ def _evaluation_table(evaluation: dict[str, Any] | None) -> list[str]:
 
 # Cheap, decisive sections first: the eager official-table cells take seconds each, the ladder's
 # compiled steps a minute or more of compilation per size.
-SECTIONS = ("evaluation", "official", "ladder", "scaling", "extras", "user_batch")
+SECTIONS = (
+    "evaluation",
+    "official",
+    "train_step",
+    "ladder",
+    "scaling",
+    "extras",
+    "user_batch",
+)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -422,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
             results["official_comparison"] += [
                 r for s in sizes for r in official_comparison(s, cfg)
             ]
+        elif section == "train_step":
+            results["train_step"] = train_steps(cfg)
         elif section == "scaling":
             results["scaling"] = scaling(cfg)
         elif section == "user_batch":
@@ -438,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
 def _verdict(results: dict[str, Any]) -> int:
     """Exit 1 when a check failed: a step beyond 1e-2 relative L2, device scores off the CPU's."""
     failed = [r for r in results["lever_ladder"] if r.get("relative_l2_vs_fp32_eager", 0) >= 1e-2]
-    errors = [r for key in ("lever_ladder", "official_comparison", "scaling") for r in results[key]]
+    keys = ("lever_ladder", "official_comparison", "train_step", "scaling")
+    errors = [r for key in keys for r in results.get(key, [])]
     errors = [r for r in errors if "error" in r]
     mismatched = results.get("evaluation", {}).get("device_vs_cpu_mismatches", [])
     print(f"relative L2 >= 1e-2 in {len(failed)} step(s)" if failed else "all steps within 1e-2")

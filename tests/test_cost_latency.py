@@ -56,3 +56,32 @@ def test_measure_latency_on_cuda_records_the_card_and_its_peak_memory() -> None:
     assert record["peak_memory_mib"] >= 64
     assert record["environment"]["device_name"] == torch.cuda.get_device_name()
     assert record["latency_ms_median"] > 0 and record["latency_ms_iqr"] >= 0
+
+
+def test_train_step_updates_the_weights_and_records_the_step() -> None:
+    from irnext.cost.train_step import measure_train_step
+    from irnext.models.registry import create_model
+
+    torch.manual_seed(0)
+    model = create_model("irnext-test")  # three output scales: the paper's multi-scale loss
+    before = [p.detach().clone() for p in model.parameters()]
+    record = measure_train_step(model, batch=2, size=(32, 32), warmup=1, runs=2)
+    changed = sum(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert changed > len(before) // 2  # Adam moved the weights: a real optimiser step was timed
+    assert record["input_shape"] == [2, 3, 32, 32] and record["runs"] == 2
+    assert record["latency_ms_median"] > 0 and record["environment"]["precision"] == "fp32"
+
+
+def test_cli_times_a_dataset_frame_padded_to_the_model_multiple(tmp_path, capsys) -> None:
+    import json
+
+    from irnext.cli import main
+
+    out = tmp_path / "latency.json"
+    argv = ["latency", "--model", "irnext-test", "--dataset", "sots-indoor", "--device", "cpu"]
+    assert main([*argv, "--runs", "2", "--warmup", "0", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    # SOTS-indoor frames are 460 x 620; irnext-test takes multiples of 16: 464 x 624.
+    assert record["requested_size"] == [460, 620] and record["padded_size"] == [464, 624]
+    assert record["input_shape"] == [1, 3, 464, 624]
+    assert "irnext-test forward, 1x3x464x624 fp32" in capsys.readouterr().out

@@ -23,6 +23,7 @@ COMMANDS = (
     "aggregate",
     "ablate",
     "complexity",
+    "latency",
     "report",
 )
 

@@ -1,0 +1,100 @@
+"""`irnext latency`: time a named model's forward pass (or a training step) on this machine.
+
+irnext latency --model irnext-dehaze                       # 1x3x256x256, fp32, eager
+irnext latency --model irnext-dehaze --dataset gopro --dtype bf16 --device cuda
+irnext latency --model restormer --size 512 512 --batch 4 --compile --json
+irnext latency --model irnext-dehaze --train-step --batch 4 --device cuda
+
+Sizes that the model cannot take are padded up to its size multiple, as inference pads them
+(GoPro's 720x1280 is timed at 736x1280 for IRNeXt); the record gives both sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from irnext.cost.latency import PRECISIONS, measure_latency
+from irnext.cost.scaling import padded_side
+from irnext.cost.train_step import measure_train_step
+from irnext.data.sizes import NATIVE_RESOLUTION
+from irnext.evaluation import json_safe, resolve_device
+from irnext.models.registry import create_model, list_models
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "latency", help="forward (or training-step) latency and peak memory of a named model"
+    )
+    parser.add_argument("--model", required=True, choices=list_models(), metavar="MODEL")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), default=(256, 256))
+    where.add_argument(
+        "--dataset",
+        choices=sorted(NATIVE_RESOLUTION),
+        help="time at this test set's frame size (padded to the model's multiple)",
+    )
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--dtype", choices=list(PRECISIONS), default="fp32", help="bf16: autocast")
+    parser.add_argument("--compile", action="store_true", help="torch.compile (default mode)")
+    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--train-step", action="store_true", help="time a full optimiser step")
+    parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--json", action="store_true", help="print the record as JSON")
+    parser.add_argument("--out", type=Path, help="also write the record (JSON) here")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = create_model(args.model)
+    requested = NATIVE_RESOLUTION[args.dataset] if args.dataset else tuple(args.size)
+    multiple = getattr(model, "size_multiple", 1)
+    size = tuple(padded_side(side, multiple) for side in requested)
+    device = resolve_device(args.device)
+    if args.train_step:
+        record = measure_train_step(
+            model,
+            batch=args.batch,
+            size=size,
+            device=device,
+            dtype=args.dtype,
+            warmup=args.warmup,
+            runs=args.runs,
+        )
+    else:
+        record = measure_latency(
+            model,
+            (args.batch, 3, *size),
+            device=device,
+            dtype=args.dtype,
+            compile=args.compile,
+            channels_last=args.channels_last,
+            warmup=args.warmup,
+            runs=args.runs,
+        )
+    record = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "requested_size": list(requested),
+        "padded_size": list(size),
+        **record,
+    }
+    text = json.dumps(json_safe(record), indent=1)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    if args.json:
+        print(text)
+        return 0
+    memory = record["peak_memory_mib"]
+    what = "train step" if args.train_step else "forward"
+    print(
+        f"{args.model} {what}, {args.batch}x3x{size[0]}x{size[1]} {args.dtype} on "
+        f"{record['environment']['device_name']}: {record['latency_ms_median']:.2f} ms median "
+        f"(IQR {record['latency_ms_iqr']:.2f}, {record['runs']} runs), peak "
+        + (f"{memory:.0f} MiB" if memory is not None else "n/a (CPU)")
+    )
+    return 0
