@@ -13,11 +13,20 @@ mkdir -p "$out"
 export PYTHONUNBUFFERED=1
 status=0
 
-python -m pip install -q --no-deps --no-build-isolation -e . >"$out/install.log" 2>&1 \
-  || { cat "$out/install.log"; exit 1; }
+# Offline GPU hosts: no build isolation (it would fetch setuptools); if the editable install still
+# fails, the package runs from the checkout (only the `irnext` console script is then missing).
+if ! python -m pip install -q --no-deps --no-build-isolation -e . >"$out/install.log" 2>&1; then
+  tail -5 "$out/install.log"
+  echo "editable install failed: running the package from the checkout"
+  export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+fi
+python -c "import irnext, spandrel, spandrel_extra_arches" \
+  || echo "spandrel missing: the baselines' cells will record errors, IRNeXt's still run"
 nvidia-smi >"$out/nvidia-smi.txt" 2>&1 || true
 
-python -m pytest -q -m gpu tests -p no:cacheprovider 2>&1 | tee "$out/gpu_tests.log" || status=1
+# The files holding the CUDA-only tests (collecting every file would import the CPU-only extras).
+python -m pytest -q -m gpu tests/test_metrics.py tests/test_cost_fast.py tests/test_cost_latency.py \
+  -p no:cacheprovider 2>&1 | tee "$out/gpu_tests.log" || status=1
 
 python -m pytest -q -s benchmarks/bench_metrics.py -p no:cacheprovider \
   --benchmark-min-rounds=3 --benchmark-max-time=0.5 --benchmark-json="$out/metrics.json" \
