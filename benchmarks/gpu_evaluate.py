@@ -6,9 +6,10 @@ Writes `count` blur/sharp pairs at 1280x720 in GoPro's layout (DIR/gopro-720p/te
 {blur,sharp}), made from the offline benchmark's photographs with its camera-shake blur in linear
 light, then scores them with `irnext.evaluation.evaluate` under GoPro's protocol (`matlab_rgb3d`):
 the identity at batch 1 and 8 (reading, transfer and metrics only), and IRNeXt (num_res 14, the
-GoPro-sized model, random weights: speed, not quality) at batch 1 and 4. Each record holds images/s
-end to end and for the metrics alone. The identity's scores on the device must equal its CPU
-scores of the same pairs (1e-4 dB, 1e-5 SSIM), or the script exits 1.
+GoPro-sized model, random weights: speed, not quality) at batch 1 and 4, each twice (the first pass
+pays for warming up). Each record holds images/s end to end and for the metrics alone. The
+identity's scores on the device must equal its CPU scores of the same pairs (1e-4 dB, 1e-5 SSIM),
+or the script exits 1.
 """
 
 from __future__ import annotations
@@ -74,9 +75,20 @@ def run(
     for name, batch in cases:
         torch.manual_seed(0)
         model = IdentityModel() if name == "identity" else create_model(name)
-        rows, summary = evaluate(
-            model, dataset, device=device, batch_size=batch, num_workers=workers, model_name=name
-        )
+        # Two passes: the first pays for CUDA's context, cuDNN's kernel search and the page cache;
+        # the second is the throughput a long evaluation sees. Both are recorded.
+        runs = [
+            evaluate(
+                model,
+                dataset,
+                device=device,
+                batch_size=batch,
+                num_workers=workers,
+                model_name=name,
+            )
+            for _ in range(2)
+        ]
+        rows, summary = runs[-1]
         if name == "identity":
             per_image.append(rows)
         keys = ("images_per_second", "metric_images_per_second", "seconds_total")
@@ -89,6 +101,7 @@ def run(
                 "protocol": summary["protocol"],
                 "psnr_db_mean": summary["means"]["psnr_db"],
                 **{key: summary[key] for key in keys},
+                "first_pass_images_per_second": runs[0][1]["images_per_second"],
                 "environment": summary["environment"],
             }
         )
