@@ -260,3 +260,48 @@ def test_an_ots_trained_checkpoint_on_sots_outdoor_is_flagged_as_leaking(tmp_pat
         assert "caveat: sots-outdoor" in capsys.readouterr().err
         overlap = summary["train_test_overlap"]
         assert (overlap is not None) == (trained_on == "ots-train")
+
+
+# Each baseline on a task its paper reports, so that every task and every default protocol of
+# the synthetic benchmark is scored through `irnext evaluate` (random weights: the numbers are
+# not quality, the path is what is tested).
+MODEL_ON_TASK = [
+    ("identity", "defocus"),
+    ("irnext-dehaze", "haze"),
+    ("dehazeformer-b", "haze"),
+    ("nafnet-w32", "snow"),
+    ("restormer", "rain"),
+    ("mprnet-derain", "rain"),
+    ("uformer-b", "defocus"),
+    ("nafnet-w64", "motion-blur"),
+    ("mprnet-deblur", "motion-blur"),
+    ("fftformer", "motion-blur"),
+]
+
+
+@pytest.fixture(scope="module")
+def synth_benchmark(tmp_path_factory):
+    """Every task of the offline benchmark at 64 px: one training and two test images each."""
+    root = tmp_path_factory.mktemp("synth")
+    for task in ("haze", "motion-blur", "defocus", "rain", "snow"):
+        argv = ["data", "synth", "--task", task, "--out", str(root / task), "--size", "64"]
+        assert main([*argv, "--train-count", "1", "--test-count", "2"]) == 0
+    return root
+
+
+@pytest.mark.parametrize(("name", "task"), MODEL_ON_TASK)
+def test_cli_scores_each_model_on_the_synthetic_benchmark_under_the_tasks_protocol(
+    synth_benchmark, tmp_path, name, task
+):
+    out = tmp_path / "eval"
+    argv = ["evaluate", "--model", name, "--dataset", f"synth-{task}"]
+    argv += ["--root", str(synth_benchmark / task), "--device", "cpu", "--out", str(out)]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == name and summary["count"] == 2
+    assert (
+        summary["protocol"] == open_dataset(f"synth-{task}", synth_benchmark / task).info.protocol
+    )
+    assert all(math.isfinite(summary["means"][m]) for m in summary["metrics"])
+    with open(out / "per_image.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == 2
