@@ -42,6 +42,7 @@ from irnext.cost.latency import measure_latency, time_callable
 from irnext.cost.scaling import plot_scaling, resolution_sweep
 from irnext.cost.train_step import measure_train_step
 from irnext.env import environment_stamp
+from irnext.models.official import to_official
 from irnext.models.registry import create_model
 
 HERE = Path(__file__).resolve().parent
@@ -59,6 +60,18 @@ def unfold_dynamic_filter(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tenso
     return out.reshape(n, c, h, w)
 
 
+def official_structure(model: torch.nn.Module) -> torch.nn.Module:
+    """`model`'s weights in the test suite's independent re-implementation of the release's
+    module structure (tests/reference_irnext.py: BasicConv wrappers, unfold LAM, official key
+    names), which the tests hold equal to ours: the closest stand-in for the official code."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests.reference_irnext import OfficialIRNeXt
+
+    reference = OfficialIRNeXt(num_res=model.config["num_res"])
+    reference.load_state_dict(to_official(model.state_dict()))
+    return reference.to(next(model.parameters()).device).eval()
+
+
 @contextlib.contextmanager
 def official_dynamic_filter() -> Iterator[None]:
     grouped = blocks.apply_dynamic_filter
@@ -72,6 +85,7 @@ def official_dynamic_filter() -> Iterator[None]:
 # The fast-IRNeXt ladder (benchmarks/NOTES.md): step name -> prepare_for_inference levers. The
 # first step runs the same fp32 eager model with the official unfold LAM patched in.
 LADDER: list[tuple[str, dict[str, Any]]] = [
+    ("official structure (reference), fp32 eager", {"dtype": "fp32", "channels_last": False}),
     ("official unfold LAM, fp32 eager", {"dtype": "fp32", "channels_last": False}),
     ("grouped-conv LAM, fp32 eager", {"dtype": "fp32", "channels_last": False}),
     ("+ channels_last, fp32", {"dtype": "fp32", "channels_last": True}),
@@ -130,6 +144,8 @@ def _ladder_step(name, levers, base, x, reference, cfg) -> list[dict[str, Any]]:
     """Prepare one step (timing the set-up: compilation, cuDNN's search), check, then time it."""
     if levers.get("compile"):
         levers = {**levers, "compile_backend": cfg["compile_backend"]}
+    if name.startswith("official structure"):
+        base = official_structure(base)
     with official_dynamic_filter() if name.startswith("official") else contextlib.nullcontext():
         start = time.perf_counter()
         forward = prepare_for_inference(copy.deepcopy(base), **levers)
