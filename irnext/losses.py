@@ -32,6 +32,10 @@ def multiscale_loss(
     `all_scales=False` supervises only the full-scale output (an ablation of the paper's
     multi-output supervision).
     """
+    if isinstance(outputs, torch.Tensor):
+        # A bare N x C x H x W tensor would be iterated over its batch and broadcast against
+        # every target: callers wrap single-output models' results as [out].
+        raise TypeError("multiscale_loss takes a sequence of output scales; wrap one as [out]")
     supervised = outputs if all_scales else outputs[-1:]
     total = target.new_zeros(())
     for out in supervised:

@@ -167,6 +167,8 @@ def _step(model, optimizer, batch, config: TrainConfig, device) -> float:
     target = batch["target"].to(device, non_blocking=True)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
         outputs = model(inputs)
+    if isinstance(outputs, torch.Tensor):  # single-output baselines (DehazeFormer, spandrel)
+        outputs = [outputs]
     loss = multiscale_loss(
         outputs, target, fft_weight=config.fft_weight, all_scales=config.all_scales
     )

@@ -141,3 +141,22 @@ def test_a_dataset_smaller_than_one_batch_is_a_clear_error(tiny_haze):
     dataset = open_dataset("synth-haze", tiny_haze, split="train")
     with pytest.raises(InputError, match="fewer than batch_size 64"):
         train(irnext.create_model("irnext-test"), dataset, config)
+
+
+def test_a_single_output_model_is_supervised_once_on_its_image():
+    # Baselines return one tensor: the loss is L1 + 0.1 FFT-L1 of that image against its target,
+    # not the batch iterated as "scales" and broadcast against every target.
+    from irnext.training import _step
+
+    torch.manual_seed(0)
+    model = torch.nn.Conv2d(3, 3, 3, padding=1)
+    batch = {"input": torch.rand(4, 3, 16, 16), "target": torch.rand(4, 3, 16, 16)}
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # the weights stay as scored below
+    loss = _step(model, optimizer, batch, TrainConfig(grad_clip=None), torch.device("cpu"))
+    with torch.no_grad():
+        out = model(batch["input"])
+        l1 = torch.nn.functional.l1_loss(out, batch["target"])
+        expected = l1 + 0.1 * frequency_l1(out, batch["target"])
+    assert loss == pytest.approx(expected.item(), rel=1e-5)
+    with pytest.raises(TypeError, match="wrap one as"):
+        multiscale_loss(out, batch["target"])

@@ -49,7 +49,7 @@ def measure_train_step(
         optimizer.zero_grad(set_to_none=True)
         with autocast:
             out = model(degraded)
-            scales = list(out) if isinstance(out, (list, tuple)) else [out]
+            scales = [out] if isinstance(out, torch.Tensor) else list(out)
             loss = multiscale_loss([s.float() for s in scales], target)
         loss.backward()
         optimizer.step()
