@@ -102,8 +102,11 @@ def _tile_starts(length: int, tile: int, stride: int) -> list[int]:
 
 
 def _restore_tiled(model: nn.Module, batch: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
-    if not 0 <= overlap < tile:
-        raise InputError(f"tile_overlap: expected 0 <= overlap < tile={tile}, got {overlap}")
+    if tile < 1:
+        raise InputError(f"tile: expected a side of at least 1 pixel, got {tile}")
+    if not 0 <= overlap < tile or overlap == 1:
+        # One pixel of overlap gives the seam pixel zero weight from both tiles (0 / 0).
+        raise InputError(f"tile_overlap: expected 0 or 2 <= overlap < tile={tile}, got {overlap}")
     h, w = batch.shape[-2:]
     out = torch.zeros_like(batch)
     weight = torch.zeros((1, 1, h, w), dtype=batch.dtype, device=batch.device)

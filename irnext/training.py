@@ -51,12 +51,32 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+            raise InputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.batch_size < 2:
             # The LAM's BatchNorm normalises over the batch of pooled vectors (1 x 1 maps).
-            raise ValueError(
+            raise InputError(
                 f"batch_size must be >= 2 for IRNeXt's BatchNorm, got {self.batch_size}"
             )
+        at_least = {
+            "epochs": 1,
+            "patch_size": 1,
+            "patches_per_image": 1,
+            "repeats_per_epoch": 1,
+            "warmup_epochs": 0,
+            "num_workers": 0,
+        }
+        for name, low in at_least.items():
+            if getattr(self, name) < low:
+                raise InputError(f"{name} must be >= {low}, got {getattr(self, name)}")
+        if not self.lr > 0 or self.lr_min < 0 or self.fft_weight < 0:
+            raise InputError(
+                f"lr must be > 0, lr_min and fft_weight >= 0; got lr {self.lr}, lr_min "
+                f"{self.lr_min}, fft_weight {self.fft_weight}"
+            )
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise InputError(f"betas must be two values in [0, 1), got {self.betas}")
+        if self.grad_clip is not None and self.grad_clip <= 0:
+            raise InputError(f"grad_clip must be > 0 or None (no clipping), got {self.grad_clip}")
 
 
 # Named recipes (IRNEXT_SPEC section 4). "its" and "ots" are the release's dehazing recipes
@@ -112,6 +132,12 @@ def train(
     log: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Train `model` in place; returns one record per epoch (loss, lr, seconds, val scores)."""
+    multiple = getattr(model, "size_multiple", 1)
+    if config.patch_size % multiple:  # the pooled maps would be cut short, unlike in inference
+        raise InputError(
+            f"patch_size {config.patch_size} must be a multiple of the model's size_multiple "
+            f"{multiple}"
+        )
     torch.manual_seed(config.seed)
     torch.backends.cudnn.benchmark = not config.deterministic
     device = torch.device(device)

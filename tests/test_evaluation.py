@@ -305,3 +305,15 @@ def test_cli_scores_each_model_on_the_synthetic_benchmark_under_the_tasks_protoc
     assert all(math.isfinite(summary["means"][m]) for m in summary["metrics"])
     with open(out / "per_image.csv") as handle:
         assert len(list(csv.DictReader(handle))) == 2
+
+
+def test_unknown_devices_and_batch_sizes_are_named(tmp_path, capsys):
+    from irnext.evaluation import resolve_device
+
+    with pytest.raises(InputError, match="device 'tpu7': expected auto, cpu, cuda or cuda:N"):
+        resolve_device("tpu7")
+    write_synth_layout(tmp_path / "data", count=1)
+    argv = ["evaluate", "--model", "identity", "--dataset", "synth-haze"]
+    argv += ["--root", str(tmp_path / "data"), "--out", str(tmp_path / "o")]
+    assert main([*argv, "--batch-size", "0"]) == 2
+    assert "batch_size 0 must be >= 1" in capsys.readouterr().err

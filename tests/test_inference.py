@@ -116,3 +116,16 @@ def test_a_4k_image_restores_in_tiles(model):
     out = irnext.restore(model, image, tile=1024, tile_overlap=32)
     assert out.shape == image.shape
     assert torch.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("tile", "overlap", "message"),
+    [
+        (0, 0, "tile: expected a side of at least 1 pixel, got 0"),
+        (32, 1, "expected 0 or 2 <= overlap"),  # the seam would get 0 / 0
+        (32, 32, "expected 0 or 2 <= overlap < tile=32, got 32"),
+    ],
+)
+def test_bad_tiling_is_refused_before_it_makes_nan(model, tile, overlap, message):
+    with pytest.raises(InputError, match=message):
+        irnext.restore(model, torch.rand(3, 40, 40), tile=tile, tile_overlap=overlap)

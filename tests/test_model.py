@@ -178,3 +178,12 @@ def test_create_model_overrides_and_unknown_name():
 def test_invalid_configurations_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         irnext.IRNeXt(**kwargs)
+
+
+def test_bad_keywords_and_values_of_a_named_model_are_input_errors():
+    from irnext.errors import InputError
+
+    with pytest.raises(InputError, match="architecture 'IRNeXt' with .*bogus"):
+        irnext.create_model("irnext-test", bogus=1)
+    with pytest.raises(InputError, match="architecture 'IRNeXt'"):
+        irnext.create_model("irnext-test", filter_groups=0)

@@ -100,7 +100,7 @@ def test_train_cli_writes_a_self_describing_checkpoint(tiny_haze, tmp_path, caps
         "--num-workers",
         "0",
         "--val-split",
-        "test",
+        "train",  # a real run holds out part of its training data; the test split is refused
         "--device",
         "cpu",
         "--out",
@@ -117,6 +117,15 @@ def test_train_cli_writes_a_self_describing_checkpoint(tiny_haze, tmp_path, caps
     assert history["environment"]["torch"] == torch.__version__
     assert main(argv[:4] + ["not json"] + argv[5:]) == 2
     assert "--model-kwargs: expected a JSON object" in capsys.readouterr().err
+    on_test = list(argv)
+    on_test[on_test.index("--val-split") + 1] = "test"
+    assert main(on_test) == 2
+    assert "is synth-haze's test split" in capsys.readouterr().err
+    for flag, value in (("--epochs", "0"), ("--batch-size", "1"), ("--patch-size", "40")):
+        bad = list(argv)
+        bad[bad.index(flag) + 1] = value
+        assert main(bad) == 2, flag
+        assert flag.lstrip("-").replace("-", "_") in capsys.readouterr().err
 
 
 def test_named_recipes_are_the_specs_and_flags_override_them():

@@ -79,7 +79,9 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None, st
         overrides = {"tlc": True} if args.tlc else {}
         try:
             model = create_model(args.model, **overrides)
-        except TypeError as error:
+        except InputError as error:
+            if not args.tlc:
+                raise
             raise InputError(f"--tlc applies to NAFNet models, not '{args.model}'") from error
         print(f"note: '{args.model}' has untrained weights (seed {args.seed})", file=sys.stderr)
         return model, args.model + ("+tlc" if args.tlc else ""), None, None

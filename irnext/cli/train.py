@@ -68,7 +68,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from irnext.data import open_dataset
+    from irnext.data import dataset_info, open_dataset
 
     problem = f"--model-kwargs: expected a JSON object, got {args.model_kwargs!r}"
     try:
@@ -81,6 +81,12 @@ def _run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     train_set = open_dataset(args.dataset, args.root, split=args.split)
     val_set = None
+    test_split = dataset_info(args.dataset).default_split
+    if args.val_split == test_split and test_split != args.split:
+        raise InputError(
+            f"--val-split {args.val_split} is {args.dataset}'s test split: validating on it "
+            "selects on the test set (the release's flaw); hold out part of the training data"
+        )
     if args.val_split:
         val_set = open_dataset(args.dataset, args.root, split=args.val_split)
     torch.manual_seed(config.seed)

@@ -46,7 +46,10 @@ def file_sha256(path: str | Path) -> str:
 def resolve_device(device: str | torch.device | None) -> torch.device:
     if device in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, ValueError) as error:
+        raise InputError(f"device '{device}': expected auto, cpu, cuda or cuda:N") from error
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError(f"device '{device}' requested but CUDA is not available; use cpu")
     return device
@@ -91,6 +94,8 @@ def evaluate(
     of the protocol and the inference seconds of the image (a batch's time split evenly).
     With `save_dir`, restored images are written there as PNG (16-bit for `dpdd_float`).
     """
+    if batch_size < 1 or num_workers < 0:
+        raise InputError(f"batch_size {batch_size} must be >= 1 and num_workers {num_workers} >= 0")
     protocol = protocol or dataset.info.protocol
     chosen = get_protocol(protocol)  # an unknown name is an InputError listing the known ones
     device = resolve_device(device)

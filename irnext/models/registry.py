@@ -66,7 +66,10 @@ def build_architecture(architecture: str, kwargs: dict[str, Any]) -> nn.Module:
     if architecture not in ARCHITECTURES:
         known = ", ".join(sorted(ARCHITECTURES))
         raise InputError(f"unknown architecture '{architecture}'; known: {known}")
-    return ARCHITECTURES[architecture](**kwargs)
+    try:
+        return ARCHITECTURES[architecture](**kwargs)
+    except (TypeError, ValueError, ZeroDivisionError) as error:  # a bad keyword or value
+        raise InputError(f"architecture '{architecture}' with {kwargs}: {error}") from error
 
 
 def create_model(name: str, **overrides: Any) -> nn.Module:
