@@ -179,3 +179,22 @@ def test_cli_aggregates_rain13k_summaries_and_the_report_renders_them(tmp_path, 
     assert "| rain100h | 20.00 | 0.9000 |" in text and "| **average** | 31.00 | 0.9000 |" in text
     assert main(["aggregate", "rain13k", *paths[:4]]) == 2  # a set missing: named, exit 2
     assert "test1200" in capsys.readouterr().err
+
+
+def test_summaries_in_the_default_evaluate_folder_are_reported(tmp_path):
+    from irnext.evaluation import write_summary
+
+    summary = {
+        "dataset": "gopro",
+        "split": "test",
+        "model": "identity",
+        "protocol": "matlab_rgb3d",
+        "count": 1111,
+        "metrics": ["psnr_db", "ssim"],
+        "means": {"psnr_db": 25.64, "ssim": 0.7913},
+    }
+    # `irnext evaluate` without --out writes results/evaluate/MODEL-DATASET-SPLIT/.
+    write_summary(tmp_path / "evaluate" / "identity-gopro-test" / "summary.json", summary)
+    text = render_report(tmp_path, tmp_path / "report.md").read_text()
+    assert "### gopro / test" in text
+    assert "| identity | matlab_rgb3d | 1,111 | 25.64 | 0.7913 | - |" in text

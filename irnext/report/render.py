@@ -3,7 +3,7 @@
 Reads (each part optional; a missing part is said to be missing, never invented):
     results/synth/<task>.png                  contact sheets of the synthetic benchmark
     results/train/<task>.json                 training histories (irnext train --history)
-    results/evaluate/<task>/<model>/summary.json   scores (irnext evaluate)
+    results/evaluate/**/summary.json           scores (irnext evaluate), grouped by dataset/split
     results/aggregates/*.json                 Rain13K average, DPDD groups (irnext aggregate)
     results/cost/complexity.json              params and MACs (irnext complexity --all --json)
     results/ablations/<study>.json            ablation studies (irnext ablate)
@@ -30,8 +30,12 @@ def _read_json(path: Path) -> Any:
 def collect(results: Path) -> dict[str, Any]:
     """Every result file under `results`, grouped by kind."""
     evaluations: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(results.glob("evaluate/*/*/summary.json")):
-        evaluations.setdefault(path.parent.parent.name, []).append(_read_json(path))
+    # Any depth: the pipeline writes evaluate/TASK/MODEL/, `irnext evaluate` alone
+    # evaluate/MODEL-DATASET-SPLIT/; summaries are grouped by what they scored.
+    for path in sorted(results.glob("evaluate/**/summary.json")):
+        summary = _read_json(path)
+        key = f"{summary.get('dataset')} / {summary.get('split')}"
+        evaluations.setdefault(key, []).append(summary)
     complexity = results / "cost" / "complexity.json"
     return {
         "contact_sheets": sorted(results.glob("synth/*.png")),
@@ -87,10 +91,9 @@ def _quality_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
     lines = ["## Restoration quality", ""]
     if not data["evaluations"] and not data["aggregates"]:
         return "\n".join(lines + ["(no evaluations found)"])
-    for task, summaries in sorted(data["evaluations"].items()):
-        split = summaries[0]
+    for scored, summaries in sorted(data["evaluations"].items()):
         lines += [
-            f"### {task}: {split['dataset']} / {split['split']}",
+            f"### {scored}",
             "",
             tables.quality_table(summaries),
             "",
