@@ -113,8 +113,33 @@ def results(tmp_path):
                     "counter": "thop",
                     "gap": "thop counts transposed convs 4x",
                 },
-            }
+            },
+            {
+                "model": "irnext-derain",
+                "input_shape": [1, 3, 256, 256],
+                "params": 13205641,
+                "macs_fvcore": 111.3e9,
+                "macs_ptflops": 111.3e9,
+                "macs_torch": 111.3e9,
+                "uncounted_ops": [],
+                "environment": ENV,
+                "assumption": "num_res=14 as for deblurring",
+            },
         ],
+    )
+    _write(
+        root,
+        "evaluate/snow/identity/summary.json",
+        {
+            "model": "identity",
+            "protocol": "dehaze_pooled",
+            "count": 2,
+            "dataset": "synth-snow",
+            "split": "test",
+            "means": {"psnr_db": None, "ssim": 1.0},
+            "psnr_db_infinite_count": 1,
+            "environment": ENV,
+        },
     )
     return root
 
@@ -126,9 +151,12 @@ def test_report_renders_every_result(results):
     assert "| irnext-test | dehaze_pooled | 6 | 18.40 |" in text
     # Paired differences -1.0 and -1.5: mean -1.25, s.d. 0.354, standard error 0.25.
     assert "| no-lam | lam=False | 210,000 | 1.50 | 19.25 | -1.25 +- 0.25 | 0.8123 |" in text
-    assert "16 optimiser steps (5.5 s) for `synth-haze`" in text
+    assert "`synth-haze` 16 steps (5.5 s)" in text
     assert "5,455,241" in text and "41.95 G (thop)" in text
     assert "thop counts transposed convs 4x" in text
+    assert "| irnext-derain (inferred) | 13,205,641 |" in text
+    assert "- `irnext-derain`: num_res=14 as for deblurring" in text
+    assert "| identity | dehaze_pooled | 2 | inf (1 identical) | 1.0000 | - |" in text
     for figure in ("training_curves", "ablation_components", "complexity"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 1000
         assert f"figures/{figure}.png" in text
@@ -138,6 +166,14 @@ def test_report_renders_every_result(results):
 def test_missing_parts_are_said_to_be_missing(tmp_path):
     text = render_report(tmp_path, tmp_path / "report.md").read_text()
     assert "(no evaluations found)" in text and "(no complexity records found)" in text
+
+
+def test_a_report_outside_the_results_folder_links_its_figures_relatively(results, tmp_path):
+    (results / "synth").mkdir()
+    (results / "synth" / "haze.png").write_bytes(b"png")  # a contact sheet, read by link only
+    text = render_report(results, tmp_path / "site" / "report.md").read_text()
+    assert "](figures/training_curves.png)" in text  # figures are written beside the report
+    assert "![haze](../results/synth/haze.png)" in text and "](/" not in text
 
 
 def test_cli_refuses_a_missing_results_folder(tmp_path, capsys):

@@ -16,7 +16,7 @@ import yaml
 from irnext.cost.counters import COUNTERS, count_macs
 from irnext.env import environment_stamp
 from irnext.errors import InputError
-from irnext.models.registry import create_model
+from irnext.models.registry import create_model, model_entry
 
 
 def load_published(path: str | Path) -> dict[str, Any]:
@@ -64,5 +64,6 @@ def model_complexity(
     if reported and reported.get("gmacs") and tuple(size) == (256, 256) and batch == 1:
         ours = record[f"macs_{counters[0]}"] / 1e9
         record["reported_gmacs_ratio"] = reported["gmacs"] / ours
+    record["assumption"] = model_entry(name).assumption  # inferred configurations say so
     record["environment"] = environment_stamp("cpu")
     return record

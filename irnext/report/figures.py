@@ -48,7 +48,8 @@ def ablation_bars(result: dict[str, Any], path: Path) -> Path:
 
 
 def complexity_bars(records: Sequence[dict[str, Any]], path: Path) -> Path:
-    """MACs at 1x3x256x256 of every model from each counter, with the paper's figure."""
+    """MACs of every model (at the records' input shape) from each counter, with the paper's
+    figure."""
     names = [r["model"] for r in records]
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(names) + 1.4))
     counters = [c for c in ("fvcore", "ptflops", "torch") if f"macs_{c}" in records[0]]
@@ -66,7 +67,8 @@ def complexity_bars(records: Sequence[dict[str, Any]], path: Path) -> Path:
     )
     ax.set_yticks([j + 0.4 - height / 2 for j in range(len(names))], names, fontsize=8)
     ax.set_xscale("log")
-    ax.set(xlabel="GMACs at 1x3x256x256", title="Compute per model, by counter")
+    shape = "x".join(str(s) for s in records[0].get("input_shape", (1, 3, 256, 256)))
+    ax.set(xlabel=f"GMACs at {shape}", title="Compute per model, by counter")
     ax.invert_yaxis()
     ax.legend(fontsize=8)
     return _save(fig, path)

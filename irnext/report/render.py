@@ -13,6 +13,7 @@ Reads (each part optional; a missing part is said to be missing, never invented)
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,8 @@ def render_report(
 
 
 def _link(path: Path, base: Path) -> str:
-    return path.resolve().relative_to(base.resolve()).as_posix()
+    """`path` relative to the report's folder, wherever the two lie."""
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
 
 
 def _synth_section(data: dict[str, Any], base: Path) -> str:
@@ -114,14 +116,17 @@ def _quality_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
     if data["histories"]:
         path = figures.training_curves(data["histories"], figure_dir / "training_curves.png")
         first = next(iter(data["histories"].values()))
-        steps = sum(epoch["steps"] for epoch in first["epochs"])
-        seconds = sum(epoch["seconds"] for epoch in first["epochs"])
+        runs = ", ".join(
+            f"`{h['dataset']}` {sum(e['steps'] for e in h['epochs'])} steps "
+            f"({sum(e['seconds'] for e in h['epochs']):.1f} s)"
+            for h in data["histories"].values()
+        )
         lines += [
             "### Training",
             "",
             f"Model `{first['model']}` with overrides {first.get('model_kwargs') or '{}'}, "
-            f"recipe {_recipe(first['config'])}: {steps} optimiser steps ({seconds:.1f} s) "
-            f"for `{first['dataset']}`. Scores of such a budget show that the pipeline runs "
+            f"recipe {_recipe(first['config'])}: {runs}. Scores of such a budget show that "
+            "the pipeline runs "
             "end to end; they say nothing of the paper's claims, which need its recipes "
             "(`irnext train --recipe`, `irnext.training.RECIPES`) on the real datasets.",
             "",
@@ -176,6 +181,10 @@ def _cost_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
         "",
         f"![complexity]({_link(path, base)})",
     ]
+    inferred = [(r["model"], r["assumption"]) for r in records if r.get("assumption")]
+    if inferred:
+        lines += ["", "Inferred configurations (not published by the authors):", ""]
+        lines += [f"- `{model}`: {assumption}" for model, assumption in inferred]
     gaps = [
         (r["model"], r["reported"]["gap"]) for r in records if (r.get("reported") or {}).get("gap")
     ]

@@ -38,7 +38,7 @@ def quality_table(summaries: Sequence[dict[str, Any]]) -> str:
                 s["model"],
                 s["protocol"],
                 s["count"],
-                means.get("psnr_db"),
+                _psnr_mean(s),
                 _four(means.get("ssim")),
                 _four(means.get("mae")),
             ]
@@ -64,6 +64,14 @@ def aggregate_table(aggregate: dict[str, Any]) -> str:
     return markdown_table(["set", "PSNR (dB)", "SSIM"], rows)
 
 
+def _psnr_mean(summary: dict[str, Any]) -> float | str | None:
+    """A null mean PSNR with identical pairs in the set is +inf (JSON has no infinity)."""
+    value = summary["means"].get("psnr_db")
+    if value is None and summary.get("psnr_db_infinite_count"):
+        return f"inf ({summary['psnr_db_infinite_count']} identical)"
+    return value
+
+
 def _four(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
@@ -74,7 +82,7 @@ def complexity_table(records: Sequence[dict[str, Any]]) -> str:
         reported = r.get("reported") or {}
         rows.append(
             [
-                r["model"],
+                r["model"] + (" (inferred)" if r.get("assumption") else ""),
                 r["params"],
                 r["macs_fvcore"] / 1e9 if "macs_fvcore" in r else None,
                 r["macs_ptflops"] / 1e9 if "macs_ptflops" in r else None,
