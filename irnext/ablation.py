@@ -55,24 +55,29 @@ class Study:
     reference: str = ""  # the paper table this study mirrors, if any
 
 
-def load_study(path: str | Path) -> Study:
-    """Read and check a study file: unknown keys, duplicate names and invalid model
-    configurations are reported with the file, the variant and the key."""
+def load_study(path: str | Path, *, base_model: str | None = None) -> Study:
+    """Read and check a study file: unknown keys, duplicate names, invalid model
+    configurations and invalid training values are reported with the file, the variant and the
+    key, before anything trains. `base_model` checks the variants against another base model
+    (what `run_study(base_model=...)` will build)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: ablation study file not found")
-    data = yaml.safe_load(path.read_text())
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise InputError(f"{path}: not valid YAML ({error})") from error
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a YAML mapping with keys {sorted(_STUDY_KEYS)}")
     _check_keys(data, _STUDY_KEYS, f"{path}")
     for key in ("name", "title", "base_model", "variants"):
         if key not in data:
             raise InputError(f"{path}: missing key '{key}'")
-    model_entry(data["base_model"])  # unknown names raise, listing the known ones
+    model_entry(base_model or data["base_model"])  # unknown names raise, listing the known ones
     if not isinstance(data["variants"], list) or not data["variants"]:
         raise InputError(f"{path}: 'variants' must be a non-empty list of mappings")
     variants = tuple(
-        _variant(item, data["base_model"], f"{path}: variants[{i}]")
+        _variant(item, base_model or data["base_model"], f"{path}: variants[{i}]")
         for i, item in enumerate(data["variants"])
     )
     names = [v.name for v in variants]
@@ -98,6 +103,9 @@ def _variant(item: Any, base_model: str, where: str) -> Variant:
     if not isinstance(item, dict) or "name" not in item:
         raise InputError(f"{where}: expected a mapping with at least a 'name'")
     _check_keys(item, _VARIANT_KEYS, where)
+    for key in ("model_kwargs", "train"):
+        if not isinstance(item.get(key) or {}, dict):
+            raise InputError(f"{where}.{key}: expected a mapping, got {item[key]!r}")
     _check_keys(item.get("train") or {}, _TRAIN_KEYS, f"{where}.train")
     model_kwargs = dict(item.get("model_kwargs") or {})
     try:
@@ -105,10 +113,15 @@ def _variant(item: Any, base_model: str, where: str) -> Variant:
             create_model(base_model, **model_kwargs)
     except (TypeError, ValueError) as error:
         raise InputError(f"{where}.model_kwargs {model_kwargs}: {error}") from error
+    overrides = dict(item.get("train") or {})
+    try:  # the values, on the default recipe: a bad one fails here, not after other variants
+        dataclasses.replace(TrainConfig(), **_as_config_values(overrides))
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{where}.train {overrides}: {error}") from error
     return Variant(
         name=str(item["name"]),
         model_kwargs=model_kwargs,
-        train=dict(item.get("train") or {}),
+        train=overrides,
         note=str(item.get("note", "")),
     )
 

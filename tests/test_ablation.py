@@ -59,6 +59,27 @@ def test_every_shipped_study_is_valid(path):
             r"variants\[0\].model_kwargs .*colour",
         ),
         ("- just a list\n", "expected a YAML mapping"),
+        ("name: x\ntitle: [unclosed\n", "bad.yaml: not valid YAML"),
+        (
+            "name: x\ntitle: t\nbase_model: irnext-test\n"
+            "variants: [{name: a, model_kwargs: [lam, false]}]\n",
+            r"variants\[0\].model_kwargs: expected a mapping",
+        ),
+        (
+            "name: x\ntitle: t\nbase_model: irnext-test\n"
+            "variants: [{name: a, train: {batch_size: 1}}]\n",
+            r"variants\[0\].train \{'batch_size': 1\}: batch_size must be >= 2",
+        ),
+        (
+            "name: x\ntitle: t\nbase_model: irnext-test\n"
+            "variants: [{name: a, train: {fft_weight: abc}}]\n",
+            r"variants\[0\].train \{'fft_weight': 'abc'\}",
+        ),
+        (
+            "name: x\ntitle: t\nbase_model: irnext-test\n"
+            "variants: [{name: a, model_kwargs: {filter_groups: 0}}]\n",
+            r"variants\[0\].model_kwargs \{'filter_groups': 0\}",
+        ),
     ],
 )
 def test_bad_study_files_name_the_file_and_key(tmp_path, text, message):
@@ -66,6 +87,13 @@ def test_bad_study_files_name_the_file_and_key(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(InputError, match=message):
         load_study(path)
+
+
+def test_a_study_is_checked_against_the_base_model_it_will_run_on():
+    study = next(p for p in STUDIES if p.stem == "components")
+    load_study(study)  # valid for its own base model
+    with pytest.raises(InputError, match=r"variants\[\d\].model_kwargs .*lam"):
+        load_study(study, base_model="dehazeformer-t")  # which has no IRNeXt switches
 
 
 def test_run_study_trains_and_scores_each_variant(tiny_haze, tmp_path):

@@ -29,7 +29,7 @@ def _run(args: argparse.Namespace) -> int:
     from irnext.ablation import load_study, run_study
     from irnext.data import open_dataset
 
-    study = load_study(args.study)
+    study = load_study(args.study, base_model=args.base_model)
     config = config_from_args(args)
     result = run_study(
         study,
