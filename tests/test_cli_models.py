@@ -31,3 +31,17 @@ def test_models_table_prints_params_and_macs(capsys):
     line = next(row for row in out.splitlines() if row.startswith("irnext-dehaze "))
     assert f"{OFFICIAL_PARAMS[4]:,}" in line
     assert float(line.split()[3]) == pytest.approx(FVCORE_GMACS[4], rel=2e-3)
+
+
+def test_commands_name_bad_values_instead_of_tracing_back(tmp_path, capsys):
+    assert main(["models", "--task", "deblocking"]) == 2
+    assert "unknown task 'deblocking'; tasks of the named models:" in capsys.readouterr().err
+    params = tmp_path / "params.yaml"
+    params.write_text("datasets:\n  gopro: null\n")
+    assert main(["data", "inspect", "gopro", "--params", str(params)]) == 2
+    assert "datasets.gopro is null" in capsys.readouterr().err
+    latency = ["latency", "--model", "irnext-test", "--device", "cpu"]
+    assert main([*latency, "--size", "0", "64"]) == 2
+    assert "--size 0 64" in capsys.readouterr().err
+    assert main([*latency, "--train-step", "--batch", "1"]) == 2
+    assert "--train-step needs --batch >= 2" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from irnext.cli.params import load_params, parse_group_lists, section
+from irnext.errors import InputError
 
 
 def add_parser(subparsers) -> None:
@@ -81,6 +82,11 @@ def run_inspect(args: argparse.Namespace) -> int:
     root = args.root
     if root is None:
         root = section(load_params(args.params), "datasets", args.name, source=args.params)
+        if root is None:
+            raise InputError(
+                f"{args.params}: datasets.{args.name} is null; give the dataset's folder as "
+                f"ROOT or set it there"
+            )
     options = {}
     if args.group_list:
         options["group_lists"] = parse_group_lists(args.group_list)

@@ -19,6 +19,7 @@ from irnext.cost.latency import PRECISIONS, measure_latency
 from irnext.cost.scaling import padded_side
 from irnext.cost.train_step import measure_train_step
 from irnext.data.sizes import NATIVE_RESOLUTION
+from irnext.errors import InputError
 from irnext.evaluation import json_safe, resolve_device
 from irnext.models.registry import create_model, list_models
 
@@ -49,6 +50,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if min(args.size) < 1 or args.batch < 1 or args.runs < 1 or args.warmup < 0:
+        raise InputError(
+            f"--size {args.size[0]} {args.size[1]}, --batch {args.batch}, --runs {args.runs}, "
+            f"--warmup {args.warmup}: sides, batch and runs must be >= 1, warm-up >= 0"
+        )
+    if args.train_step and args.batch < 2:  # IRNeXt's LAM BatchNorm needs two samples
+        raise InputError(f"--train-step needs --batch >= 2 (BatchNorm), got {args.batch}")
     model = create_model(args.model)
     requested = NATIVE_RESOLUTION[args.dataset] if args.dataset else tuple(args.size)
     multiple = getattr(model, "size_multiple", 1)

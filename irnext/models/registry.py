@@ -50,6 +50,9 @@ def _ensure_loaded() -> None:
 
 def list_models(task: str | None = None) -> list[str]:
     _ensure_loaded()
+    tasks = sorted({e.task for e in _ENTRIES.values() if e.task})
+    if task is not None and task not in tasks:
+        raise InputError(f"unknown task '{task}'; tasks of the named models: {', '.join(tasks)}")
     return [n for n, e in _ENTRIES.items() if task is None or e.task == task]
 
 
