@@ -14,7 +14,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--published",
         type=Path,
         default=Path("benchmarks/published"),
-        help="folder of published figures (quality.yaml, cost.yaml)",
+        help="folder of published figures; the report reads quality.yaml",
     )
     parser.set_defaults(func=_run)
 
