@@ -41,10 +41,13 @@ def save_checkpoint(
     model: nn.Module,
     *,
     training: dict[str, Any] | None = None,
+    resume: dict[str, Any] | None = None,
     **extra: Any,
 ) -> Path:
     """Write `model` with everything needed to rebuild it; `training` holds the recipe used
-    (params.yaml section, epoch, metrics...), `extra` any further plain-data entries."""
+    (params.yaml section, epoch, metrics...), `extra` any further plain-data entries. `resume`
+    is `irnext.training.train`'s resume state, stored as it is (the optimiser's state is keyed
+    by parameter index, which plain-data conversion would turn into strings)."""
     spec = model_spec(model)
     payload = {
         "format": FORMAT,
@@ -57,6 +60,8 @@ def save_checkpoint(
         "training": _plain(training or {}),
         **_plain(extra),
     }
+    if resume is not None:
+        payload["resume"] = resume
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, path)

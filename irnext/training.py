@@ -130,8 +130,16 @@ def train(
     val_set: PairedImageDataset | None = None,
     val_protocol: str | None = None,
     log: Callable[[dict[str, Any]], None] | None = None,
+    resume: dict[str, Any] | None = None,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Train `model` in place; returns one record per epoch (loss, lr, seconds, val scores)."""
+    """Train `model` in place; returns one record per epoch (loss, lr, seconds, val scores).
+
+    After each epoch `on_epoch_end` receives the resume state {"epoch", "optimizer",
+    "history"}; passing such a state back as `resume` (with the model's weights of that epoch
+    loaded) continues the run exactly as if it had not stopped: the schedule is a function of
+    the epoch and each epoch's batches a function of (seed, epoch).
+    """
     multiple = getattr(model, "size_multiple", 1)
     if config.patch_size % multiple:  # the pooled maps would be cut short, unlike in inference
         raise InputError(
@@ -145,6 +153,12 @@ def train(
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
     )
+    start, history = 0, []
+    if resume is not None:
+        start, history = int(resume["epoch"]), list(resume["history"])
+        if not 0 <= start <= config.epochs:
+            raise InputError(f"resume state at epoch {start}; the recipe has {config.epochs}")
+        optimizer.load_state_dict(resume["optimizer"])
     loader = training_loader(
         train_set,
         batch_size=config.batch_size,
@@ -161,8 +175,8 @@ def train(
             f"gives {len(loader.dataset)} training samples, fewer than batch_size "
             f"{config.batch_size}"
         )
-    history = []
-    for epoch in range(config.epochs):
+    loader.sampler.epoch = start * config.repeats_per_epoch  # the batches epoch `start` draws
+    for epoch in range(start, config.epochs):
         for group in optimizer.param_groups:
             group["lr"] = config.lr * lr_factor(epoch, config)
         start, losses = time.perf_counter(), []
@@ -185,6 +199,10 @@ def train(
         history.append(record)
         if log is not None:
             log(record)
+        if on_epoch_end is not None:
+            on_epoch_end(
+                {"epoch": epoch + 1, "optimizer": optimizer.state_dict(), "history": history}
+            )
     return history
 
 

@@ -169,3 +169,44 @@ def test_a_single_output_model_is_supervised_once_on_its_image():
     assert loss == pytest.approx(expected.item(), rel=1e-5)
     with pytest.raises(TypeError, match="wrap one as"):
         multiscale_loss(out, batch["target"])
+
+
+def test_a_resumed_run_equals_the_uninterrupted_one(tiny_haze):
+    import copy
+
+    dataset = open_dataset("synth-haze", tiny_haze, split="train")
+    config = TrainConfig(
+        epochs=3, batch_size=2, patch_size=32, lr=2e-3, warmup_epochs=1, num_workers=0
+    )
+    torch.manual_seed(0)
+    straight = irnext.create_model("irnext-test")
+    states = {}
+
+    def keep(state):  # what a checkpoint written after each epoch would hold
+        states[state["epoch"]] = copy.deepcopy({**state, "model": straight.state_dict()})
+
+    full = train(straight, dataset, config, on_epoch_end=keep)
+    torch.manual_seed(0)
+    resumed = irnext.create_model("irnext-test")
+    resumed.load_state_dict(states[1]["model"])
+    rest = train(resumed, dataset, config, resume=states[1])
+    assert [h["loss"] for h in rest] == [h["loss"] for h in full]  # history carried over
+    for (key, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), key
+
+
+def test_train_cli_resumes_only_the_same_run(tiny_haze, tmp_path, capsys):
+    out = tmp_path / "run.pt"
+    argv = ["train", "--model", "irnext-test", "--dataset", "synth-haze", "--root"]
+    argv += [str(tiny_haze), "--epochs", "1", "--batch-size", "2", "--patch-size", "32"]
+    argv += ["--num-workers", "0", "--device", "cpu", "--out", str(out), "--save-every", "1"]
+    assert main(argv) == 0
+    _, info = irnext.load_checkpoint(out)
+    assert info["resume"]["epoch"] == 1 and len(info["resume"]["history"]) == 1
+    again = tmp_path / "again.pt"
+    assert main([*argv[:-4], "--out", str(again), "--resume", str(out)]) == 0  # nothing left
+    assert main([*argv[:-4], "--out", str(again), "--resume", str(out), "--lr", "0.5"]) == 2
+    assert "was trained with different config.lr" in capsys.readouterr().err
+    irnext.save_checkpoint(tmp_path / "plain.pt", irnext.create_model("irnext-test"))
+    assert main([*argv[:-4], "--out", str(again), "--resume", str(tmp_path / "plain.pt")]) == 2
+    assert "holds no resume state" in capsys.readouterr().err

@@ -63,6 +63,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
     parser.add_argument("--out", required=True, type=Path, help="checkpoint to write (.pt)")
     parser.add_argument("--history", type=Path, help="per-epoch JSON log to write")
+    parser.add_argument(
+        "--save-every",
+        type=int,
+        default=0,
+        metavar="EPOCHS",
+        help="also write --out (with the optimiser state) every EPOCHS epochs; 0: at the end",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        help="continue a run from a checkpoint this command wrote (same recipe and dataset)",
+    )
     add_config_flags(parser)
     parser.set_defaults(func=_run)
 
@@ -90,20 +102,37 @@ def _run(args: argparse.Namespace) -> int:
     if args.val_split:
         val_set = open_dataset(args.dataset, args.root, split=args.val_split)
     torch.manual_seed(config.seed)
-    model = create_model(args.model, **overrides)
+    recipe = {"config": config_dict(config), "dataset": args.dataset, "split": args.split}
+    if args.resume:
+        model, resume = _resumed(args.resume, recipe, args.model)
+    else:
+        model, resume = create_model(args.model, **overrides), None
+    if args.save_every < 0:
+        raise InputError(f"--save-every {args.save_every}: expected >= 0 epochs")
 
     def log(record: dict) -> None:
         rounded = {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
         print(json.dumps(rounded), flush=True)
 
-    history = train(model, train_set, config, device=device, val_set=val_set, log=log)
-    recipe = {
-        "config": config_dict(config),
-        "dataset": args.dataset,
-        "split": args.split,
-        "final_loss": history[-1]["loss"],
-    }
-    save_checkpoint(args.out, model, training=recipe)
+    last: dict = {"state": resume}
+
+    def save(state: dict) -> None:
+        last["state"] = state
+        if args.save_every and state["epoch"] % args.save_every == 0:
+            save_checkpoint(args.out, model, training=recipe, resume=state)
+
+    history = train(
+        model,
+        train_set,
+        config,
+        device=device,
+        val_set=val_set,
+        log=log,
+        resume=resume,
+        on_epoch_end=save,
+    )
+    recipe["final_loss"] = history[-1]["loss"]
+    save_checkpoint(args.out, model, training=recipe, resume=last["state"])
     if args.history:
         args.history.parent.mkdir(parents=True, exist_ok=True)
         payload = {
@@ -115,6 +144,27 @@ def _run(args: argparse.Namespace) -> int:
         }
         args.history.write_text(json.dumps(payload, indent=1) + "\n")
     return 0
+
+
+def _resumed(path: Path, recipe: dict, name: str) -> tuple[torch.nn.Module, dict]:
+    """The model and resume state of a checkpoint written with --save-every, checked to come
+    from the same recipe and data: resuming under another schedule is not the same run."""
+    from irnext.checkpoint import load_checkpoint
+
+    model, info = load_checkpoint(path)
+    if "resume" not in info:
+        raise InputError(f"{path}: holds no resume state (write it with --save-every)")
+    saved = info.get("training") or {}
+    differs = sorted(key for key in ("dataset", "split") if saved.get(key) != recipe[key]) + sorted(
+        f"config.{key}"
+        for key, value in recipe["config"].items()
+        if key != "num_workers" and saved.get("config", {}).get(key) != value
+    )
+    if info.get("model_name") != name:
+        differs.insert(0, f"model ({info.get('model_name')})")
+    if differs:
+        raise InputError(f"{path}: was trained with different {', '.join(differs)}")
+    return model.train(), info["resume"]
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
