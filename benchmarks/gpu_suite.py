@@ -22,12 +22,11 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 import yaml
 from gpu_tables import OFFICIAL_MODELS, render_table  # beside this script in benchmarks/
 
@@ -47,26 +46,22 @@ from irnext.models.official import to_official
 from irnext.models.registry import create_model
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the tests' independent reference of the release
+from tests.reference_irnext import OfficialIRNeXt, dynamic_filter_unfold  # noqa: E402
+
 SCALING_MODELS = ("irnext-dehaze", "restormer", "nafnet-w64")
 
 
 def unfold_dynamic_filter(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-    """Official LAM filtering (F.unfold, multiply, sum): the baseline of the grouped-conv lever."""
-    n, c, h, w = x.shape
-    groups, k = kernels.shape[1], kernels.shape[-1]
-    cols = F.unfold(F.pad(x, [k // 2] * 4, mode="reflect"), k)
-    cols = cols.reshape(n, groups, c // groups, k * k, h * w)
-    out = (cols * kernels.reshape(n, groups, 1, k * k, 1)).sum(dim=3)
-    return out.reshape(n, c, h, w)
+    """Official LAM filtering (F.unfold, multiply, sum) behind our N x G x k x k kernels: the
+    baseline of the grouped-conv lever."""
+    return dynamic_filter_unfold(x, kernels.flatten(1), kernels.shape[1])
 
 
 def official_structure(model: torch.nn.Module) -> torch.nn.Module:
     """`model`'s weights in the test suite's independent re-implementation of the release's
     module structure (tests/reference_irnext.py: BasicConv wrappers, unfold LAM, official key
     names), which the tests hold equal to ours: the closest stand-in for the official code."""
-    sys.path.insert(0, str(HERE.parent))
-    from tests.reference_irnext import OfficialIRNeXt
-
     reference = OfficialIRNeXt(num_res=model.config["num_res"])
     reference.load_state_dict(to_official(model.state_dict()))
     return reference.to(next(model.parameters()).device).eval()
@@ -178,6 +173,20 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0] if lines else ''}"[:500]
 
 
+def _measure_cell(cell: dict[str, Any], measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`cell` with `measure()`'s record, or with the out-of-memory or error it raised: one
+    failing cell must not lose the others' numbers."""
+    try:
+        return {**cell, **measure()}
+    except torch.cuda.OutOfMemoryError as error:
+        return {**cell, "oom": _describe(error)}
+    except Exception as error:
+        return {**cell, "error": _describe(error)}
+    finally:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
 def official_comparison(
     size: tuple[int, int], cfg: dict[str, Any], *, batch: int = 1
 ) -> list[dict[str, Any]]:
@@ -185,49 +194,24 @@ def official_comparison(
     records = []
     for name in OFFICIAL_MODELS:
         for dtype in ("fp32", "bf16"):
+            cell = {"model": name, "size": list(size), "precision": dtype}
             if cfg["budget"].left() < cfg["reserve_s"]:
-                records.append(
-                    {
-                        "model": name,
-                        "size": list(size),
-                        "precision": dtype,
-                        "skipped": "time budget",
-                    }
-                )
+                records.append({**cell, "skipped": "time budget"})
                 continue
             cfg["budget"].log(f"official {size} batch {batch}: {name} {dtype}")
-            model = create_model(name)
-            try:
-                record = measure_latency(
-                    model,
-                    (batch, 3, *size),
-                    device=cfg["device"],
-                    dtype=dtype,
-                    warmup=cfg["warmup"],
-                    runs=cfg["runs"],
+            records.append(
+                _measure_cell(
+                    cell,
+                    lambda name=name, dtype=dtype: measure_latency(
+                        create_model(name),
+                        (batch, 3, *size),
+                        device=cfg["device"],
+                        dtype=dtype,
+                        warmup=cfg["warmup"],
+                        runs=cfg["runs"],
+                    ),
                 )
-                records.append({"model": name, "size": list(size), **record})
-            except torch.cuda.OutOfMemoryError as error:
-                records.append(
-                    {
-                        "model": name,
-                        "size": list(size),
-                        "precision": dtype,
-                        "oom": _describe(error),
-                    }
-                )
-            except Exception as error:
-                records.append(
-                    {
-                        "model": name,
-                        "size": list(size),
-                        "precision": dtype,
-                        "error": _describe(error),
-                    }
-                )
-            del model
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
+            )
     return records
 
 
@@ -236,28 +220,25 @@ def train_steps(cfg: dict[str, Any]) -> list[dict[str, Any]]:
     records = []
     size = [64, 64] if cfg["tiny"] else [256, 256]
     for name in OFFICIAL_MODELS:
+        cell = {"model": name, "size": size, "precision": "fp32"}
         if cfg["budget"].left() < cfg["reserve_s"]:
-            records.append({"model": name, "size": size, "precision": "fp32", "skipped": "budget"})
+            records.append({**cell, "skipped": "time budget"})
             continue
         cfg["budget"].log(f"train step {size} batch 4: {name}")
-        cell = {"model": name, "size": size, "precision": "fp32"}
-        try:
-            torch.manual_seed(0)
-            record = measure_train_step(
-                create_model(name),
-                batch=4,
-                size=tuple(size),
-                device=cfg["device"],
-                warmup=cfg["warmup"],
-                runs=max(cfg["runs"] // 2, 1),
+        torch.manual_seed(0)
+        records.append(
+            _measure_cell(
+                cell,
+                lambda name=name: measure_train_step(
+                    create_model(name),
+                    batch=4,
+                    size=tuple(size),
+                    device=cfg["device"],
+                    warmup=cfg["warmup"],
+                    runs=max(cfg["runs"] // 2, 1),
+                ),
             )
-            records.append({**cell, **record})
-        except torch.cuda.OutOfMemoryError as error:
-            records.append({**cell, "oom": _describe(error)})
-        except Exception as error:
-            records.append({**cell, "error": _describe(error)})
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        )
     return records
 
 
