@@ -18,8 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from irnext.errors import InputError
-from irnext.models import dehazeformer  # noqa: F401  (registers the dehazeformer-* models)
-from irnext.models.registry import ModelEntry, register, register_architecture
+from irnext.models.entries import ModelEntry
 from irnext.models.tlc import apply_tlc
 
 ACADEMIC = "non-commercial academic licence (official repository)"
@@ -104,17 +103,16 @@ def _fftformer(**kwargs: Any) -> nn.Module:
     return SpandrelBaseline(net=FFTformer(**kwargs), size_multiple=32, min_size=32)
 
 
-for _name, _constructor in (
-    ("restormer", _restormer),
-    ("nafnet", _nafnet),
-    ("uformer", _uformer),
-    ("mprnet", _mprnet),
-    ("fftformer", _fftformer),
-):
-    register_architecture(_name, _constructor)
+ARCHITECTURES = {
+    "restormer": _restormer,
+    "nafnet": _nafnet,
+    "uformer": _uformer,
+    "mprnet": _mprnet,
+    "fftformer": _fftformer,
+}
 
 _NAFNET_GOPRO = {"middle_blk_num": 1, "enc_blk_nums": [1, 1, 1, 28], "dec_blk_nums": [1, 1, 1, 1]}
-_ENTRIES = (
+ENTRIES = (
     ModelEntry(
         "restormer",
         "restormer",
@@ -184,8 +182,6 @@ _ENTRIES = (
         "6/6/12, 4 refinement, FFN 3)",
     ),
 )
-for _entry in _ENTRIES:
-    register(_entry)
 
 
 # spandrel architecture id -> how its official networks are padded at test time

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from irnext.models.registry import ModelEntry, register, register_architecture
+from irnext.models.entries import ModelEntry
 
 
 class RescaleNorm(nn.Module):
@@ -233,7 +233,7 @@ class DehazeFormer(nn.Module):
         return ((gain * x - offset + x) + 1) / 2
 
 
-register_architecture("dehazeformer", DehazeFormer)
+ARCHITECTURES = {"dehazeformer": DehazeFormer}
 
 _SOURCE = "Song et al., TIP 2023; official code github IDKiro/DehazeFormer (dehazeformer_t.._l)"
 _WIDE = {"embed_dims": (48, 96, 192, 96, 48)}
@@ -244,14 +244,14 @@ _CONFIGS = {
     "m": {"depths": (12, 12, 12, 6, 6), "conv_type": "Conv"},
     "l": {**_WIDE, "depths": (16, 16, 16, 12, 12), "conv_type": "Conv"},
 }
-for _suffix, _kwargs in _CONFIGS.items():
-    register(
-        ModelEntry(
-            name=f"dehazeformer-{_suffix}",
-            architecture="dehazeformer",
-            kwargs=_kwargs,
-            task="dehaze",
-            licence="MIT",
-            source=_SOURCE,
-        )
+ENTRIES = tuple(
+    ModelEntry(
+        name=f"dehazeformer-{suffix}",
+        architecture="dehazeformer",
+        kwargs=kwargs,
+        task="dehaze",
+        licence="MIT",
+        source=_SOURCE,
     )
+    for suffix, kwargs in _CONFIGS.items()
+)

@@ -7,70 +7,64 @@ the task it was published for, its licence and where its configuration comes fro
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from torch import nn
 
 from irnext.errors import InputError
+from irnext.models.entries import ModelEntry
+
+# The modules whose ARCHITECTURES and ENTRIES tables make up the catalogue, in listing order.
+# Read on first use, so that `import irnext` and `irnext --help` do not import every network.
+CATALOGUE_MODULES = (
+    "irnext.models.variants",
+    "irnext.models.dehazeformer",
+    "irnext.models.baselines",
+)
+
+__all__ = ["ModelEntry", "build_architecture", "create_model", "list_models", "model_entry"]
 
 
-@dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    architecture: str  # key of ARCHITECTURES: the class that `kwargs` configure
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    task: str | None = None  # dehaze, desnow, motion_deblur, defocus_deblur, derain, test
-    licence: str = "MIT"
-    source: str = ""  # where the configuration comes from (paper, official code)
-    assumption: str | None = None  # set where the configuration is inferred, not published
-
-
-# architecture name -> constructor taking keyword arguments only
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {}
-_ENTRIES: dict[str, ModelEntry] = {}
-
-
-def register_architecture(name: str, constructor: Callable[..., nn.Module]) -> None:
-    ARCHITECTURES[name] = constructor
-
-
-def register(entry: ModelEntry) -> ModelEntry:
-    if entry.name in _ENTRIES:
-        raise ValueError(f"model name '{entry.name}' is registered twice")
-    _ENTRIES[entry.name] = entry
-    return entry
-
-
-def _ensure_loaded() -> None:
-    # Entries live next to their architectures; importing the modules registers them.
-    from irnext.models import baselines, variants  # noqa: F401
+@functools.cache
+def _catalogue() -> tuple[dict[str, Callable[..., nn.Module]], dict[str, ModelEntry]]:
+    architectures: dict[str, Callable[..., nn.Module]] = {}
+    entries: dict[str, ModelEntry] = {}
+    for module_name in CATALOGUE_MODULES:
+        module = importlib.import_module(module_name)
+        architectures.update(module.ARCHITECTURES)
+        for entry in module.ENTRIES:
+            if entry.name in entries:
+                raise ValueError(f"model name '{entry.name}' is declared twice")
+            entries[entry.name] = entry
+    return architectures, entries
 
 
 def list_models(task: str | None = None) -> list[str]:
-    _ensure_loaded()
-    tasks = sorted({e.task for e in _ENTRIES.values() if e.task})
+    entries = _catalogue()[1]
+    tasks = sorted({e.task for e in entries.values() if e.task})
     if task is not None and task not in tasks:
         raise InputError(f"unknown task '{task}'; tasks of the named models: {', '.join(tasks)}")
-    return [n for n, e in _ENTRIES.items() if task is None or e.task == task]
+    return [n for n, e in entries.items() if task is None or e.task == task]
 
 
 def model_entry(name: str) -> ModelEntry:
-    _ensure_loaded()
-    if name not in _ENTRIES:
-        raise InputError(f"unknown model '{name}'; known models: {', '.join(_ENTRIES)}")
-    return _ENTRIES[name]
+    entries = _catalogue()[1]
+    if name not in entries:
+        raise InputError(f"unknown model '{name}'; known models: {', '.join(entries)}")
+    return entries[name]
 
 
 def build_architecture(architecture: str, kwargs: dict[str, Any]) -> nn.Module:
     """Instantiate an architecture from its keyword arguments (what checkpoints store)."""
-    _ensure_loaded()
-    if architecture not in ARCHITECTURES:
-        known = ", ".join(sorted(ARCHITECTURES))
+    architectures = _catalogue()[0]
+    if architecture not in architectures:
+        known = ", ".join(sorted(architectures))
         raise InputError(f"unknown architecture '{architecture}'; known: {known}")
     try:
-        return ARCHITECTURES[architecture](**kwargs)
+        return architectures[architecture](**kwargs)
     except (TypeError, ValueError, ZeroDivisionError) as error:  # a bad keyword or value
         raise InputError(f"architecture '{architecture}' with {kwargs}: {error}") from error
 

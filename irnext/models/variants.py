@@ -6,10 +6,10 @@ and carry an `assumption` that reports print beside their numbers.
 
 from __future__ import annotations
 
+from irnext.models.entries import ModelEntry
 from irnext.models.irnext import IRNeXt
-from irnext.models.registry import ModelEntry, register, register_architecture
 
-register_architecture("IRNeXt", IRNeXt)
+ARCHITECTURES = {"IRNeXt": IRNeXt}
 
 _SOURCE = "Cui et al., ICML 2023; official code github c-yn/IRNeXt (MIT)"
 _DEEP = (
@@ -17,16 +17,14 @@ _DEEP = (
     "IRNeXt's deblurring model; not confirmed by the paper's text"
 )
 
-register(
+ENTRIES = (
     ModelEntry(
         "irnext-dehaze",
         "IRNeXt",
         {"num_res": 4},
         task="dehaze",
         source=f"{_SOURCE}, Dehazing release (RESIDE ITS/OTS)",
-    )
-)
-register(
+    ),
     ModelEntry(
         "irnext-desnow",
         "IRNeXt",
@@ -36,9 +34,7 @@ register(
         assumption=(
             "num_res=4 inferred from the authors' later ConvIR, which uses its small model here"
         ),
-    )
-)
-register(
+    ),
     ModelEntry(
         "irnext-motion-deblur",
         "IRNeXt",
@@ -46,9 +42,7 @@ register(
         task="motion_deblur",
         source=_SOURCE,
         assumption=_DEEP,
-    )
-)
-register(
+    ),
     ModelEntry(
         "irnext-defocus-deblur",
         "IRNeXt",
@@ -56,9 +50,7 @@ register(
         task="defocus_deblur",
         source=_SOURCE,
         assumption=_DEEP + "; the defocus configuration is assumed equal to motion deblurring",
-    )
-)
-register(
+    ),
     ModelEntry(
         "irnext-derain",
         "IRNeXt",
@@ -66,15 +58,13 @@ register(
         task="derain",
         source=_SOURCE,
         assumption=_DEEP + "; the deraining configuration is assumed equal to motion deblurring",
-    )
-)
-# Tiny network with every component present, for CPU tests and smoke runs.
-register(
+    ),
+    # Tiny network with every component present, for CPU tests and smoke runs.
     ModelEntry(
         "irnext-test",
         "IRNeXt",
         {"num_res": 2, "width": 8, "filter_groups": 2, "pool_sizes": (4, 2)},
         task="test",
         source="this suite (not a published model)",
-    )
+    ),
 )
