@@ -2,11 +2,16 @@
 
 A checkpoint stores the model name, the architecture and its resolved keyword arguments, the
 state, the code version and whatever training parameters the caller passes (nanoGPT's pattern).
-Files are read with `weights_only=True`, so only tensors and plain data come back.
+It holds no timestamp and no git commit, so the same weights and recipe give the same bytes;
+`weights_sha256` identifies the weights themselves. Files are written atomically
+(`irnext.io`), as torch zip files (`.pt`) or, with a `.safetensors` suffix, as safetensors
+(the description as JSON in the header's metadata). Reading never runs code: torch files are
+loaded with `weights_only=True` (`irnext.weights.read_weights_file`).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +19,16 @@ import torch
 from torch import nn
 
 from irnext import __version__
-from irnext.env import git_commit
 from irnext.errors import InputError
+from irnext.io import atomic_save_safetensors, atomic_torch_save
 from irnext.models.registry import build_architecture
+from irnext.weights import check_finite, load_matching_state, read_weights_file, weights_sha256
+
+__all__ = ["FORMAT", "load_checkpoint", "model_spec", "save_checkpoint", "weights_sha256"]
 
 FORMAT = "irnext-bench-checkpoint/1"
 _REQUIRED = ("format", "architecture", "model_kwargs", "state_dict")
+_METADATA_KEY = "irnext"  # safetensors metadata entry holding the description as JSON
 
 
 def model_spec(model: nn.Module) -> dict[str, Any]:
@@ -47,39 +56,43 @@ def save_checkpoint(
     """Write `model` with everything needed to rebuild it; `training` holds the recipe used
     (params.yaml section, epoch, metrics...), `extra` any further plain-data entries. `resume`
     is `irnext.training.train`'s resume state, stored as it is (the optimiser's state is keyed
-    by parameter index, which plain-data conversion would turn into strings)."""
+    by parameter index, which plain-data conversion would turn into strings); `.safetensors`
+    files cannot hold it. The previous file at `path` stays intact if writing fails."""
+    path = Path(path)
     spec = model_spec(model)
-    payload = {
+    description = {
         "format": FORMAT,
         "model_name": spec["name"],
         "architecture": spec["architecture"],
         "model_kwargs": _plain(spec["kwargs"]),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "code_version": __version__,
-        "git_commit": git_commit(),
         "training": _plain(training or {}),
         **_plain(extra),
     }
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if path.suffix == ".safetensors":
+        if resume is not None:
+            raise InputError(
+                f"{path}: resume state (optimiser, history) cannot be stored in a .safetensors "
+                "file; save resumable snapshots as .pt"
+            )
+        metadata = {_METADATA_KEY: json.dumps(description, allow_nan=False)}
+        contiguous = {k: v.contiguous() for k, v in state.items()}
+        return atomic_save_safetensors(contiguous, path, metadata=metadata)
+    payload = {**description, "state_dict": state}
     if resume is not None:
         payload["resume"] = resume
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(payload, path)
-    return path
+    return atomic_torch_save(payload, path)
 
 
 def load_checkpoint(
     path: str | Path, *, map_location: str | torch.device = "cpu"
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the saved network and load its state. Returns (model in eval mode, info), where
-    info is everything in the file except the state."""
+    info is everything in the file except the state. Non-finite weights, wrong keys or shapes
+    raise `InputError` naming the file and the first offending keys."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint file not found")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:
-        raise InputError(f"{path}: not a readable torch checkpoint ({error})") from error
+    payload = _read_payload(path, map_location)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         hint = (
@@ -94,8 +107,14 @@ def load_checkpoint(
     missing = [key for key in _REQUIRED if key not in payload]
     if missing:
         raise InputError(f"{path}: checkpoint lacks keys {missing}")
-    model = build_architecture(payload["architecture"], dict(payload["model_kwargs"]))
-    model.load_state_dict(payload["state_dict"])
+    if not isinstance(payload["model_kwargs"], dict):
+        raise InputError(f"{path}: model_kwargs must be a mapping, got {payload['model_kwargs']!r}")
+    try:
+        model = build_architecture(payload["architecture"], dict(payload["model_kwargs"]))
+    except InputError as error:
+        raise InputError(f"{path}: {error}") from error
+    check_finite(payload["state_dict"], path)
+    load_matching_state(model, payload["state_dict"], path)
     model.irnext_spec = {
         "name": payload.get("model_name"),
         "architecture": payload["architecture"],
@@ -103,6 +122,27 @@ def load_checkpoint(
     }
     info = {k: v for k, v in payload.items() if k != "state_dict"}
     return model.eval(), info
+
+
+def _read_payload(path: Path, map_location: str | torch.device) -> Any:
+    """The checkpoint as one mapping, whichever of the two formats holds it."""
+    if path.suffix != ".safetensors":
+        return read_weights_file(path, map_location=map_location)
+    tensors, metadata = read_weights_file(path, map_location=map_location, with_metadata=True)
+    text = (metadata or {}).get(_METADATA_KEY)
+    if text is None:
+        raise InputError(
+            f"{path}: a safetensors file without the '{_METADATA_KEY}' metadata entry; "
+            "expected one written by irnext.save_checkpoint (bare weights: see "
+            "irnext.models.baselines.load_baseline_weights)"
+        )
+    try:
+        description = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: '{_METADATA_KEY}' metadata is not JSON ({error})") from error
+    if not isinstance(description, dict):
+        raise InputError(f"{path}: '{_METADATA_KEY}' metadata must be a JSON object")
+    return {**description, "state_dict": tensors}
 
 
 def _plain(value: Any) -> Any:
