@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
@@ -94,10 +94,8 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
         raise output_error(path, error) from error
     finally:
         if temporary is not None:
-            try:
+            with suppress(OSError):  # the original error is the one to report
                 os.unlink(temporary)
-            except OSError:
-                pass  # the original error is the one to report
     return path
 
 
@@ -176,10 +174,8 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
         os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
         yield path
     finally:
-        try:
-            os.unlink(path)  # unlink first, then release: a waiter re-checks the inode
-        except OSError:
-            pass
+        with suppress(OSError):  # unlink first, then release: a waiter re-checks the inode
+            os.unlink(path)
         os.close(descriptor)
 
 

@@ -121,9 +121,7 @@ def state_mismatches(model: nn.Module, state: Mapping[str, torch.Tensor]) -> lis
     return problems
 
 
-def load_matching_state(
-    model: nn.Module, state: Mapping[str, Any], path: str | Path
-) -> nn.Module:
+def load_matching_state(model: nn.Module, state: Mapping[str, Any], path: str | Path) -> nn.Module:
     """`model.load_state_dict(state)` after checking keys and shapes, naming the file and the
     first mismatches instead of torch's full listing."""
     state = as_state_dict(state, path)

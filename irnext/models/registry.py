@@ -16,6 +16,7 @@ from torch import nn
 
 from irnext.errors import InputError
 from irnext.models.entries import ModelEntry
+from irnext.models.typecheck import check_kwargs, suggest
 
 # The modules whose ARCHITECTURES and ENTRIES tables make up the catalogue, in listing order.
 # Read on first use, so that `import irnext` and `irnext --help` do not import every network.
@@ -53,7 +54,10 @@ def list_models(task: str | None = None) -> list[str]:
 def model_entry(name: str) -> ModelEntry:
     entries = _catalogue()[1]
     if name not in entries:
-        raise InputError(f"unknown model '{name}'; known models: {', '.join(entries)}")
+        raise InputError(
+            f"unknown model '{name}'{suggest(name, entries.keys())}; "
+            f"known models: {', '.join(entries)}"
+        )
     return entries[name]
 
 
@@ -63,6 +67,7 @@ def build_architecture(architecture: str, kwargs: dict[str, Any]) -> nn.Module:
     if architecture not in architectures:
         known = ", ".join(sorted(architectures))
         raise InputError(f"unknown architecture '{architecture}'; known: {known}")
+    check_kwargs(architectures[architecture], kwargs, where=f"architecture '{architecture}'")
     try:
         return architectures[architecture](**kwargs)
     except (TypeError, ValueError, ZeroDivisionError) as error:  # a bad keyword or value
