@@ -67,7 +67,8 @@ def build_architecture(architecture: str, kwargs: dict[str, Any]) -> nn.Module:
     if architecture not in architectures:
         known = ", ".join(sorted(architectures))
         raise InputError(f"unknown architecture '{architecture}'; known: {known}")
-    check_kwargs(architectures[architecture], kwargs, where=f"architecture '{architecture}'")
+    where = f"architecture '{architecture}' with {kwargs}"
+    check_kwargs(architectures[architecture], kwargs, where=where)
     try:
         return architectures[architecture](**kwargs)
     except (TypeError, ValueError, ZeroDivisionError) as error:  # a bad keyword or value
