@@ -26,28 +26,37 @@ _LISTED = 5  # how many offending keys an error lists
 
 
 def read_weights_file(
-    path: str | Path, *, map_location: Any = "cpu", with_metadata: bool = False
+    path: str | Path,
+    *,
+    map_location: Any = "cpu",
+    with_metadata: bool = False,
+    what: str = "checkpoint",
 ) -> Any:
     """The object a torch file holds, or a safetensors file's {name: tensor} (and, with
-    `with_metadata`, its header metadata as a second value)."""
+    `with_metadata`, its header metadata as a second value). `what` names the file's role in
+    the messages ('checkpoint', 'baseline weights')."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: weights file not found")
+        raise InputError(f"{path}: {what} file not found")
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty (an interrupted download or copy?)")
+        raise InputError(
+            f"{path}: not a readable {what}: the file is empty (an interrupted download or copy?)"
+        )
     if path.suffix == ".safetensors":
-        return _read_safetensors(path, map_location, with_metadata)
+        return _read_safetensors(path, map_location, with_metadata, what)
     try:
         with warnings.catch_warnings():
             # Pickles written with a newer protocol trigger an advisory warning only.
             warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
             payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # zip, pickle and weights-only errors all land here
-        raise InputError(f"{path}: {_describe_load_error(error)}") from None
+        raise InputError(
+            f"{path}: not a readable torch {what}: {_describe_load_error(error)}"
+        ) from None
     return (payload, None) if with_metadata else payload
 
 
-def _read_safetensors(path: Path, map_location: Any, with_metadata: bool) -> Any:
+def _read_safetensors(path: Path, map_location: Any, with_metadata: bool, what: str) -> Any:
     from safetensors import safe_open
 
     try:
@@ -56,7 +65,7 @@ def _read_safetensors(path: Path, map_location: Any, with_metadata: bool) -> Any
             metadata = handle.metadata()
     except Exception as error:  # safetensors raises its own error types on bad headers
         raise InputError(
-            f"{path}: not a readable safetensors file (truncated or another format: {error})"
+            f"{path}: not a readable safetensors {what} (truncated or another format: {error})"
         ) from None
     return (tensors, metadata) if with_metadata else tensors
 
@@ -67,7 +76,7 @@ def _describe_load_error(error: Exception) -> str:
     if blocked:
         name = blocked.group(1) or blocked.group(2)
         return (
-            f"refused: the file is a pickle that would import and run '{name}' when loaded; "
+            f"refused, the file is a pickle that would import and run '{name}' when loaded; "
             "only tensors and plain data are read (weights_only=True)"
         )
     if isinstance(error, EOFError):
@@ -81,7 +90,8 @@ def _describe_load_error(error: Exception) -> str:
             "not a torch file of tensors and plain data (random bytes, another format, or "
             f"a pickle of Python objects){detail}"
         )
-    return f"not a readable torch checkpoint ({type(error).__name__}: {text.splitlines()[0]})"
+    first_line = text.splitlines()[0] if text else ""
+    return f"{type(error).__name__}: {first_line}"
 
 
 def as_state_dict(value: Any, path: str | Path) -> dict[str, torch.Tensor]:

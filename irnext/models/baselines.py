@@ -201,15 +201,23 @@ def load_baseline_weights(path: str | Path, *, tlc: bool = False) -> nn.Module:
     import spandrel_extra_arches
 
     spandrel_extra_arches.install(ignore_duplicates=True)
+    from irnext.weights import check_finite, read_weights_file
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"baseline weights '{path}' do not exist; expected a .pth file")
+    # Read here with weights_only=True (spandrel's own .pth reader unpickles more freely).
+    payload = read_weights_file(path, what="baseline weights")
+    if not isinstance(payload, dict):
+        raise InputError(f"{path}: expected a state_dict, got {type(payload).__name__}")
+    state = spandrel.canonicalize_state_dict(payload)
+    check_finite(state, path)
     try:
-        descriptor = spandrel.ModelLoader().load_from_file(path)
-    except (spandrel.UnsupportedModelError, ValueError) as error:
+        descriptor = spandrel.ModelLoader().load_from_state_dict(state)
+    except Exception as error:  # spandrel's detectors raise many types on foreign dicts
         raise InputError(
             f"'{path}' is not the state_dict of a supported baseline "
-            f"({', '.join(_PADDING)}): {error}"
+            f"({', '.join(_PADDING)}): {type(error).__name__}: {error}"
         ) from error
     arch = descriptor.architecture.id
     if arch not in _PADDING:

@@ -110,13 +110,10 @@ def load_official_checkpoint(path: str | Path, *, map_location: str = "cpu") -> 
     or a bare state_dict; strips a DataParallel 'module.' prefix. num_res is read from the keys.
     Loaded with `weights_only=True`: a checkpoint cannot run code.
     """
+    from irnext.weights import check_finite, read_weights_file
+
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: checkpoint file not found")
-    try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # pickle, zip and weights-only errors all land here
-        raise InputError(f"{path}: not a readable torch checkpoint ({error})") from error
+    payload = read_weights_file(path, map_location=map_location)  # names a bad file
     if isinstance(payload, Mapping) and "model" in payload:
         payload = payload["model"]
     if not isinstance(payload, Mapping):
@@ -125,6 +122,7 @@ def load_official_checkpoint(path: str | Path, *, map_location: str = "cpu") -> 
             f"got {type(payload).__name__}"
         )
     state = {k.removeprefix("module."): v for k, v in payload.items()}
+    check_finite(state, path)
     model = IRNeXt(num_res=infer_num_res(state, source=str(path)))
     ours = from_official(state)
     expected = model.state_dict()
