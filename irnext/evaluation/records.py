@@ -9,6 +9,7 @@ reader always sees that the mean is unbounded rather than a silently dropped ima
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import warnings
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from irnext.errors import InputError
+from irnext.io import atomic_write_json, atomic_write_text
 
 RAIN13K_SETS = ("test100", "rain100h", "rain100l", "test2800", "test1200")
 DPDD_SCENES = {"indoor": 37, "outdoor": 39}  # Abuolaim & Brown 2020, the 76 test scenes
@@ -60,22 +62,19 @@ def json_safe(value: Any) -> Any:
 
 
 def write_summary(path: str | Path, summary: dict[str, Any]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
-    return path
+    """The summary as JSON, written atomically (a crash leaves the previous file whole)."""
+    return atomic_write_json(path, json_safe(summary))
 
 
 def write_rows(path: str | Path, rows: list[dict[str, Any]], *, metrics: tuple[str, ...]) -> Path:
-    """Per-image CSV: name, group, height, width, each metric, seconds (inf written 'inf')."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*CSV_HEAD, *metrics, "seconds"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if row[k] is None else row[k]) for k in writer.fieldnames})
-    return path
+    """Per-image CSV: name, group, height, width, each metric, seconds (inf written 'inf'),
+    composed in memory and written atomically."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=[*CSV_HEAD, *metrics, "seconds"])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row[k] is None else row[k]) for k in writer.fieldnames})
+    return atomic_write_text(path, text.getvalue())
 
 
 def read_summary(path: str | Path) -> dict[str, Any]:
