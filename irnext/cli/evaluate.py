@@ -14,7 +14,10 @@ from irnext.data import list_datasets, open_dataset
 from irnext.data.layouts import TRAIN_TEST_OVERLAP
 from irnext.errors import InputError
 from irnext.evaluation import IdentityModel, evaluate, file_sha256, write_rows, write_summary
+from irnext.evaluation.records import claim_image_folder
+from irnext.io import check_writable, output_lock
 from irnext.metrics import list_protocols
+from irnext.weights import weights_sha256
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -91,7 +94,7 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None, st
         model, info = load_checkpoint(args.checkpoint)
         name = info.get("model_name") or info.get("architecture")
         trained_on = (info.get("training") or {}).get("dataset")
-        return model, str(name), file_sha256(args.checkpoint), trained_on
+        return model, str(name), weights_sha256(model.state_dict()), trained_on
     if args.official_irnext:
         from irnext.models.official import load_official_checkpoint
 
@@ -117,6 +120,17 @@ def _run(args: argparse.Namespace) -> int:
     if dataset.info.caveat:
         print(f"caveat: {args.dataset}: {dataset.info.caveat}", file=sys.stderr)
     out = args.out or Path("results/evaluate") / f"{name}-{args.dataset}-{dataset.split}"
+    with output_lock(out):  # a second run on this folder stops here, before any scoring
+        for file in ("per_image.csv", "summary.json"):
+            check_writable(out / file)
+        if args.save_images:
+            weights = weights_sha256(model.state_dict())  # untrained models differ by seed
+            source = {"model": name, "weights_sha256": weights, "dataset": args.dataset}
+            claim_image_folder(out / "images", {**source, "split": dataset.split})
+        return _score(args, dataset, model, name, sha, trained_on, overlap, out)
+
+
+def _score(args, dataset, model, name, sha, trained_on, overlap, out: Path) -> int:
     rows, summary = evaluate(
         model,
         dataset,

@@ -16,12 +16,14 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from irnext.data.images import is_image_file
 from irnext.errors import InputError
 from irnext.io import atomic_write_json, atomic_write_text
 
 RAIN13K_SETS = ("test100", "rain100h", "rain100l", "test2800", "test1200")
 DPDD_SCENES = {"indoor": 37, "outdoor": 39}  # Abuolaim & Brown 2020, the 76 test scenes
 CSV_HEAD = ("name", "group", "height", "width")
+IMAGES_MARKER = ".irnext-images.json"  # who wrote a folder of restored images
 
 
 def _mean(values: list[float]) -> float:
@@ -75,6 +77,28 @@ def write_rows(path: str | Path, rows: list[dict[str, Any]], *, metrics: tuple[s
     for row in rows:
         writer.writerow({k: ("" if row[k] is None else row[k]) for k in writer.fieldnames})
     return atomic_write_text(path, text.getvalue())
+
+
+def claim_image_folder(folder: str | Path, source: dict[str, Any]) -> Path:
+    """Mark `folder` as holding the restored images of `source` (model, weights, dataset,
+    split), or refuse if it already holds images of another source or of an unknown one:
+    a folder never mixes two models' outputs under one set of names."""
+    folder = Path(folder)
+    marker = folder / IMAGES_MARKER
+    existing = [p for p in folder.rglob("*") if p.is_file() and is_image_file(p)]
+    if existing:
+        try:
+            previous = json.loads(marker.read_text())
+        except (OSError, json.JSONDecodeError):
+            previous = None
+        if previous != json_safe(source):
+            held = "images of unknown origin" if previous is None else f"images of {previous}"
+            raise InputError(
+                f"{folder}: already holds {len(existing)} {held}; this run would write "
+                f"those of {source}. Choose another output folder or delete {folder}"
+            )
+    atomic_write_json(marker, json_safe(source))
+    return folder
 
 
 def read_summary(path: str | Path) -> dict[str, Any]:
