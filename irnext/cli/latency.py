@@ -21,6 +21,7 @@ from irnext.cost.train_step import measure_train_step
 from irnext.data.sizes import NATIVE_RESOLUTION
 from irnext.errors import InputError
 from irnext.evaluation import json_safe, resolve_device
+from irnext.io import atomic_write_text, check_writable
 from irnext.models.registry import create_model, list_models
 
 
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.train_step and args.batch < 2:  # IRNeXt's LAM BatchNorm needs two samples
         raise InputError(f"--train-step needs --batch >= 2 (BatchNorm), got {args.batch}")
+    if args.out:
+        check_writable(args.out)  # before minutes of timing, not after
     model = create_model(args.model)
     requested = NATIVE_RESOLUTION[args.dataset] if args.dataset else tuple(args.size)
     multiple = getattr(model, "size_multiple", 1)
@@ -92,8 +95,7 @@ def run(args: argparse.Namespace) -> int:
     }
     text = json.dumps(json_safe(record), indent=1)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+        atomic_write_text(args.out, text + "\n")
     if args.json:
         print(text)
         return 0

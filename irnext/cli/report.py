@@ -20,9 +20,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from irnext.io import check_writable
     from irnext.report import render_report
 
     if not args.results.is_dir():
         raise FileNotFoundError(f"{args.results}: results folder not found")
+    check_writable(args.out)
     print(f"wrote {render_report(args.results, args.out, published=args.published)}")
     return 0
