@@ -11,9 +11,10 @@ import torch
 import irnext
 from irnext.cli import main
 from irnext.data import open_dataset
+from irnext.checkpoint import weights_sha256
 from irnext.errors import InputError
 from irnext.losses import frequency_l1, multiscale_loss
-from irnext.training import TrainConfig, lr_factor, train
+from irnext.training import EngineOptions, Hooks, TrainConfig, lr_factor, train
 
 
 def test_frequency_l1_of_constant_images_is_hand_computed():
@@ -114,7 +115,7 @@ def test_train_cli_writes_a_self_describing_checkpoint(tiny_haze, tmp_path, caps
     assert info["training"]["config"]["epochs"] == 2
     history = json.loads(log.read_text())
     assert len(history["epochs"]) == 2 and "val_psnr_db" in history["epochs"][-1]
-    assert history["environment"]["torch"] == torch.__version__
+    assert history["weights_sha256"] == weights_sha256(model.state_dict())  # the saved weights
     assert main(argv[:4] + ["not json"] + argv[5:]) == 2
     assert "--model-kwargs: expected a JSON object" in capsys.readouterr().err
     on_test = list(argv)
@@ -155,13 +156,14 @@ def test_a_dataset_smaller_than_one_batch_is_a_clear_error(tiny_haze):
 def test_a_single_output_model_is_supervised_once_on_its_image():
     # Baselines return one tensor: the loss is L1 + 0.1 FFT-L1 of that image against its target,
     # not the batch iterated as "scales" and broadcast against every target.
-    from irnext.training import _step
+    from irnext.training import train_step
 
     torch.manual_seed(0)
     model = torch.nn.Conv2d(3, 3, 3, padding=1)
     batch = {"input": torch.rand(4, 3, 16, 16), "target": torch.rand(4, 3, 16, 16)}
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # the weights stay as scored below
-    loss = _step(model, optimizer, batch, TrainConfig(grad_clip=None), torch.device("cpu"))
+    loss = train_step(model, optimizer, batch, TrainConfig(grad_clip=None), torch.device("cpu"))
+    loss = loss.item()
     with torch.no_grad():
         out = model(batch["input"])
         l1 = torch.nn.functional.l1_loss(out, batch["target"])
@@ -182,10 +184,12 @@ def test_a_resumed_run_equals_the_uninterrupted_one(tiny_haze):
     straight = irnext.create_model("irnext-test")
     states = {}
 
-    def keep(state):  # what a checkpoint written after each epoch would hold
-        states[state["epoch"]] = copy.deepcopy({**state, "model": straight.state_dict()})
+    class Keep(Hooks):  # what a checkpoint written after each epoch would hold
+        def save(self, state, reason):
+            states[state["epoch"]] = copy.deepcopy({**state, "model": straight.state_dict()})
 
-    full = train(straight, dataset, config, on_epoch_end=keep)
+    options = EngineOptions(save_every=1)
+    full = train(straight, dataset, config, options=options, hooks=Keep())
     torch.manual_seed(0)
     resumed = irnext.create_model("irnext-test")
     resumed.load_state_dict(states[1]["model"])

@@ -2,7 +2,9 @@
 
 `--recipe` picks a named recipe (`irnext.training.RECIPES`; default the official ITS dehazing
 one) and every field of `TrainConfig` is a flag (`--epochs`, `--batch-size`, ...) overriding it;
-the checkpoint stores the recipe it was trained with.
+every field of `EngineOptions` is a flag too (`--save-every-steps`, `--log-every`, ...). The
+checkpoint stores the recipe it was trained with. Progress goes to stderr, the one-line JSON
+summary to stdout.
 """
 
 from __future__ import annotations
@@ -10,16 +12,43 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import torch
 
-from irnext.checkpoint import save_checkpoint
-from irnext.env import environment_stamp
 from irnext.errors import InputError
 from irnext.evaluation import resolve_device
 from irnext.models.registry import create_model
-from irnext.training import RECIPE_STATUS, RECIPES, TrainConfig, config_dict, recipe, train
+from irnext.training import (
+    RECIPE_STATUS,
+    RECIPES,
+    EngineOptions,
+    HookList,
+    TrainConfig,
+    TrainingDiverged,
+    config_dict,
+    recipe,
+    train,
+)
+
+EPILOG = """\
+several GPUs (one process each; --batch-size is per process, so N processes train at N x it):
+  torchrun --nproc_per_node 4 -m irnext train --model irnext-dehaze ... --batch-size 1
+several machines (run on each, --node-rank 0..N-1, the same endpoint everywhere):
+  torchrun --nnodes 2 --node-rank 0 --nproc_per_node 8 \\
+      --rdzv-backend c10d --rdzv-endpoint HOST:29500 -m irnext train ...
+rank 0 alone logs and writes --out, its .best checkpoint, --history and --timing.
+See docs/training.md (checkpoints, resuming, deterministic and fast modes)."""
+
+_ENGINE_HELP = {
+    "log_every": "steps between loss reads and progress lines (the only GPU sync)",
+    "save_every": "also write --out (resumable) every EPOCHS epochs; 0: at the end only",
+    "save_every_steps": "also write --out (resumable, mid-epoch) every N steps; 0: never",
+    "val_every_steps": "validate on --val-split every N steps (and at the end); 0: each epoch",
+    "channels_last": "NHWC memory layout (faster convolutions on tensor-core GPUs)",
+    "compile": "torch.compile the forward pass",
+}
 
 
 def _parse_bool(text: str) -> bool:
@@ -30,6 +59,29 @@ def _parse_bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def _parse_workers(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
+
+
+def _add_field_flag(parser: argparse.ArgumentParser, field: dataclasses.Field, hint: str) -> None:
+    flag, default = "--" + field.name.replace("_", "-"), field.default
+    if isinstance(default, bool):
+        parser.add_argument(flag, type=_parse_bool, metavar="BOOL", help=hint)
+    elif isinstance(default, tuple):
+        parser.add_argument(flag, type=float, nargs=len(default), help=hint)
+    elif field.name == "grad_clip":
+        parser.add_argument(flag, type=float, help=hint + "; 0 disables clipping")
+    elif field.name == "num_workers":
+        parser.add_argument(flag, type=_parse_workers, metavar="N|auto", help=hint)
+    else:
+        parser.add_argument(flag, type=type(default), help=hint)
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """--recipe NAME, then one flag per TrainConfig field overriding the recipe's value."""
     names = ", ".join(f"{name} ({status})" for name, status in RECIPE_STATUS.items())
@@ -37,21 +89,17 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         "--recipe", default="its", choices=list(RECIPES), help=f"base recipe: {names}"
     )
     for field in dataclasses.fields(TrainConfig):
-        flag = "--" + field.name.replace("_", "-")
-        default = field.default
-        hint = f"default: the recipe's (its: {default})"
-        if isinstance(default, bool):
-            parser.add_argument(flag, type=_parse_bool, metavar="BOOL", help=hint)
-        elif isinstance(default, tuple):
-            parser.add_argument(flag, type=float, nargs=len(default), help=hint)
-        elif field.name == "grad_clip":
-            parser.add_argument(flag, type=float, help=hint + "; 0 disables clipping")
-        else:
-            parser.add_argument(flag, type=type(default), help=hint)
+        _add_field_flag(parser, field, f"default: the recipe's (its: {field.default})")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="train a model with the paper's recipe")
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model with the paper's recipe",
+        description=__doc__.split("\n\n")[1],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", required=True, help="named model (see `irnext models`)")
     parser.add_argument(
         "--model-kwargs", default="{}", help="JSON overrides, e.g. '{\"lam\": false}'"
@@ -59,112 +107,141 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", required=True, help="dataset name (see `irnext data list`)")
     parser.add_argument("--root", required=True, type=Path, help="the dataset's folder")
     parser.add_argument("--split", default="train")
-    parser.add_argument("--val-split", help="split scored after each epoch (never the test split)")
+    parser.add_argument("--val-split", help="split to validate on (never the test split)")
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
-    parser.add_argument("--out", required=True, type=Path, help="checkpoint to write (.pt)")
-    parser.add_argument("--history", type=Path, help="per-epoch JSON log to write")
-    parser.add_argument(
-        "--save-every",
-        type=int,
-        default=0,
-        metavar="EPOCHS",
-        help="also write --out (with the optimiser state) every EPOCHS epochs; 0: at the end",
-    )
-    parser.add_argument(
-        "--resume",
-        type=Path,
-        help="continue a run from a checkpoint this command wrote (same recipe and dataset)",
-    )
+    parser.add_argument("--out", required=True, type=Path, help="last checkpoint to write (.pt)")
+    parser.add_argument("--history", type=Path, help="JSON log to write (deterministic values)")
+    parser.add_argument("--timing", type=Path, help="JSON of seconds, images/s, environment")
+    parser.add_argument("--dvclive", type=Path, metavar="DIR", help="also log with dvclive")
+    parser.add_argument("--progress", default="auto", choices=("auto", "bar", "plain", "none"))
+    parser.add_argument("--resume", type=Path, help="continue a run from a checkpoint it wrote")
+    for field in dataclasses.fields(EngineOptions):
+        _add_field_flag(parser, field, f"{_ENGINE_HELP[field.name]} (default {field.default})")
     add_config_flags(parser)
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from irnext.data import dataset_info, open_dataset
+    from irnext.training.outputs import RunFiles
 
-    problem = f"--model-kwargs: expected a JSON object, got {args.model_kwargs!r}"
+    overrides = _model_kwargs(args.model_kwargs)
+    config, options = config_from_args(args), options_from_args(args)
+    device = resolve_device(args.device)
+    train_set, val_set = _datasets(args)
+    training = {"config": config_dict(config), "dataset": args.dataset, "split": args.split}
+    torch.manual_seed(config.seed)
+    if args.resume:
+        model, resume = _resumed(args.resume, training, args.model, overrides)
+    else:
+        model, resume = create_model(args.model, **overrides), None
+    describe = {"model": args.model, "model_kwargs": overrides}
+    files = RunFiles(
+        model,
+        out=args.out,
+        training=training,
+        describe=describe,
+        history=args.history,
+        timing=args.timing,
+        keep_best=val_set is not None,
+    )
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    hooks = HookList(files, *_watchers(args, config, main_rank))
+    if main_rank:
+        files.check()  # before the first step, not after hours of training
     try:
-        overrides = json.loads(args.model_kwargs)
+        train(
+            model,
+            train_set,
+            config,
+            device=device,
+            val_set=val_set,
+            options=options,
+            resume=resume,
+            hooks=hooks,
+        )
+    except TrainingDiverged as error:
+        kept = files.last_good or "none was written (see --save-every-steps)"
+        raise InputError(f"{error}; the last good checkpoint, left as it was: {kept}") from error
+    if main_rank:
+        print(json.dumps(files.summary(device)), flush=True)
+    return 0
+
+
+def _watchers(args: argparse.Namespace, config: TrainConfig, main_rank: bool) -> list:
+    from irnext.training.progress import DvcLiveLog, progress_hooks
+
+    if not main_rank:
+        return []
+    watchers = [progress_hooks(args.progress)]
+    if args.dvclive:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        watchers.append(DvcLiveLog(args.dvclive, batch_images=config.batch_size * world))
+    return watchers
+
+
+def _model_kwargs(text: str) -> dict:
+    problem = f"--model-kwargs: expected a JSON object, got {text!r}"
+    try:
+        overrides = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(problem) from error
     if not isinstance(overrides, dict):
         raise InputError(problem)
-    config = config_from_args(args)
-    device = resolve_device(args.device)
+    return overrides
+
+
+def _datasets(args: argparse.Namespace):
+    from irnext.data import dataset_info, open_dataset
+
     train_set = open_dataset(args.dataset, args.root, split=args.split)
-    val_set = None
     test_split = dataset_info(args.dataset).default_split
     if args.val_split == test_split and test_split != args.split:
         raise InputError(
             f"--val-split {args.val_split} is {args.dataset}'s test split: validating on it "
             "selects on the test set (the release's flaw); hold out part of the training data"
         )
-    if args.val_split:
-        val_set = open_dataset(args.dataset, args.root, split=args.val_split)
-    torch.manual_seed(config.seed)
-    recipe = {"config": config_dict(config), "dataset": args.dataset, "split": args.split}
-    if args.resume:
-        model, resume = _resumed(args.resume, recipe, args.model)
-    else:
-        model, resume = create_model(args.model, **overrides), None
-    if args.save_every < 0:
-        raise InputError(f"--save-every {args.save_every}: expected >= 0 epochs")
-
-    def log(record: dict) -> None:
-        rounded = {k: round(v, 6) if isinstance(v, float) else v for k, v in record.items()}
-        print(json.dumps(rounded), flush=True)
-
-    last: dict = {"state": resume}
-
-    def save(state: dict) -> None:
-        last["state"] = state
-        if args.save_every and state["epoch"] % args.save_every == 0:
-            save_checkpoint(args.out, model, training=recipe, resume=state)
-
-    history = train(
-        model,
-        train_set,
-        config,
-        device=device,
-        val_set=val_set,
-        log=log,
-        resume=resume,
-        on_epoch_end=save,
+    if args.val_every_steps and not args.val_split:
+        raise InputError("--val-every-steps needs --val-split (the split to validate on)")
+    val_set = (
+        open_dataset(args.dataset, args.root, split=args.val_split) if args.val_split else None
     )
-    recipe["final_loss"] = history[-1]["loss"]
-    save_checkpoint(args.out, model, training=recipe, resume=last["state"])
-    if args.history:
-        args.history.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "model": args.model,
-            "model_kwargs": overrides,
-            **recipe,
-            "epochs": history,
-            "environment": environment_stamp(device),
-        }
-        args.history.write_text(json.dumps(payload, indent=1) + "\n")
-    return 0
+    return train_set, val_set
 
 
-def _resumed(path: Path, recipe: dict, name: str) -> tuple[torch.nn.Module, dict]:
-    """The model and resume state of a checkpoint written with --save-every, checked to come
-    from the same recipe and data: resuming under another schedule is not the same run."""
+def _resumed(path: Path, training: dict, name: str, overrides: dict):
+    """The model and resume state of a checkpoint written with --save-every(-steps), checked
+    to come from the same model, recipe and data: resuming under another is not the same run."""
     from irnext.checkpoint import load_checkpoint
 
     model, info = load_checkpoint(path)
     if "resume" not in info:
         raise InputError(f"{path}: holds no resume state (write it with --save-every)")
     saved = info.get("training") or {}
-    differs = sorted(key for key in ("dataset", "split") if saved.get(key) != recipe[key]) + sorted(
+    differs = sorted(key for key in ("dataset", "split") if saved.get(key) != training[key])
+    differs += sorted(
         f"config.{key}"
-        for key, value in recipe["config"].items()
+        for key, value in training["config"].items()
         if key != "num_workers" and saved.get("config", {}).get(key) != value
     )
     if info.get("model_name") != name:
         differs.insert(0, f"model ({info.get('model_name')})")
     if differs:
         raise InputError(f"{path}: was trained with different {', '.join(differs)}")
+    _same_model_kwargs(path, name, overrides, info["model_kwargs"])
     return model.train(), info["resume"]
+
+
+def _same_model_kwargs(path: Path, name: str, overrides: dict, saved: dict) -> None:
+    with torch.device("meta"):  # the keywords these overrides resolve to, without weights
+        wanted = create_model(name, **overrides).irnext_spec["kwargs"]
+    plain = json.loads(json.dumps({"saved": saved, "wanted": wanted}, default=list))
+    for key in sorted(set(plain["saved"]) | set(plain["wanted"])):
+        mine, theirs = plain["wanted"].get(key), plain["saved"].get(key)
+        if mine != theirs:
+            raise InputError(
+                f"{path}: was trained with --model-kwargs {key}={theirs!r}; this run asks for "
+                f"{key}={mine!r}"
+            )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -175,6 +252,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         if getattr(args, f.name) is not None
     }
     return dataclasses.replace(recipe(args.recipe), **given)
+
+
+def options_from_args(args: argparse.Namespace) -> EngineOptions:
+    """EngineOptions from the flags given (the defaults for the others)."""
+    fields = dataclasses.fields(EngineOptions)
+    given = {f.name: getattr(args, f.name) for f in fields if getattr(args, f.name) is not None}
+    return EngineOptions(**given)
 
 
 def _config_value(args: argparse.Namespace, field: dataclasses.Field):

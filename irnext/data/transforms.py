@@ -8,6 +8,7 @@ the number of workers or which worker ran which sample.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -97,29 +98,66 @@ class SeededSampler(Sampler):
 
     With `repeats` > 1 each index is yielded that many times in a row (each with its own seed):
     several patches per decoded frame, the remedy when decoding large PNGs starves the GPU.
+
+    Sharding (`world_size` > 1, one sampler per process): the epoch's order is cut into global
+    batches of `world_size * block` positions and rank `r` takes the `r`-th run of `block`
+    positions of each, so the union of the ranks' batch `k` is the single-process batch `k` at
+    `world_size` times the batch size (incomplete global batches are dropped on every rank).
+    `start` skips that many of this rank's positions in the next epoch only (a resumed run
+    continuing mid-epoch); the skipped positions' draws are still made, so the rest is unchanged.
     """
 
-    def __init__(self, *, length: int, seed: int, shuffle: bool = True, repeats: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        length: int,
+        seed: int,
+        shuffle: bool = True,
+        repeats: int = 1,
+        rank: int = 0,
+        world_size: int = 1,
+        block: int = 1,
+    ) -> None:
         if repeats < 1:
             raise InputError(f"patches_per_image={repeats}: expected an integer >= 1")
+        if not 0 <= rank < world_size or block < 1:
+            raise InputError(f"rank {rank} of world_size {world_size}, block {block}: invalid")
         self.length = length
         self.seed = seed
         self.shuffle = shuffle
         self.repeats = repeats
+        self.rank = rank
+        self.world_size = world_size
+        self.block = block
         self.epoch = 0
+        self.start = 0
 
     def __len__(self) -> int:
-        return self.length * self.repeats
+        total = self.length * self.repeats
+        if self.world_size == 1:
+            return total
+        return total // (self.world_size * self.block) * self.block
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
         self.epoch += 1
+        start, self.start = self.start, 0
         order = torch.randperm(self.length, generator=generator) if self.shuffle else None
-        seeds = torch.randint(0, 2**62, (len(self),), generator=generator)
-        for position in range(len(self)):
+        seeds = torch.randint(0, 2**62, (self.length * self.repeats,), generator=generator)
+        for position in self._positions()[start:]:
             frame = position // self.repeats
             index = int(order[frame]) if order is not None else frame
             yield index, int(seeds[position])
+
+    def _positions(self) -> range | list[int]:
+        if self.world_size == 1:
+            return range(len(self))
+        stride, offset = self.world_size * self.block, self.rank * self.block
+        return [
+            batch * stride + offset + j
+            for batch in range(len(self) // self.block)
+            for j in range(self.block)
+        ]
 
 
 def seed_worker(worker_id: int) -> None:
@@ -133,32 +171,71 @@ def seed_worker(worker_id: int) -> None:
     random.seed(seed)
 
 
+def loader_settings(num_workers: int | str, device: torch.device, ranks_per_node: int = 1):
+    """DataLoader worker count, pinning and prefetch for `device`; `num_workers` "auto" sizes
+    the workers from the CPUs this process may use, shared by the ranks of one node.
+
+    On CUDA the main process only launches kernels, so every core but one decodes; on CPU the
+    model's own threads need the cores and decoding gets a quarter of them (none below 4)."""
+    if num_workers == "auto":
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            cores = os.cpu_count() or 1
+        cores = max(cores // max(ranks_per_node, 1), 1)
+        num_workers = min(8, cores - 1) if device.type == "cuda" else min(4, cores // 4)
+    if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
+        raise InputError(f"num_workers {num_workers!r}: expected an integer >= 0 or 'auto'")
+    cuda = device.type == "cuda"
+    return {
+        "num_workers": num_workers,
+        "pin_memory": cuda,
+        "persistent_workers": num_workers > 0,
+        "prefetch_factor": (4 if cuda else 2) if num_workers else None,
+    }
+
+
 def training_loader(
     dataset: PairedImageDataset,
     *,
     batch_size: int = 8,
     patch_size: int = 256,
     seed: int = 0,
-    num_workers: int = 2,
+    num_workers: int | str = 2,
     flip: bool = True,
     rotate: bool = False,
     patches_per_image: int = 1,
     drop_last: bool = True,
+    device: str | torch.device | None = None,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> DataLoader:
     """Shuffled batches of random paired patches; same `seed` -> same batches.
 
     `patches_per_image` > 1 cuts consecutive patches from each decoded pair (see
     `SeededSampler`); keep it a divisor of `batch_size` so a frame never spans two workers.
+    `rank` / `world_size` give this process its shard (see `SeededSampler`), `batch_size` being
+    the per-process batch. `device` (default: cuda if present) sizes the loader
+    (`loader_settings`).
     """
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     patches = PatchDataset(dataset=dataset, patch_size=patch_size, flip=flip, rotate=rotate)
+    sampler = SeededSampler(
+        length=len(dataset),
+        seed=seed,
+        repeats=patches_per_image,
+        rank=rank,
+        world_size=world_size,
+        block=batch_size,
+    )
+    ranks_per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     return DataLoader(
         patches,
         batch_size=batch_size,
-        sampler=SeededSampler(length=len(dataset), seed=seed, repeats=patches_per_image),
-        num_workers=num_workers,
+        sampler=sampler,
         worker_init_fn=seed_worker,
         generator=torch.Generator().manual_seed(seed),
-        persistent_workers=num_workers > 0,
-        pin_memory=torch.cuda.is_available(),
         drop_last=drop_last,
+        **loader_settings(num_workers, torch.device(device), ranks_per_node),
     )

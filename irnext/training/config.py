@@ -1,36 +1,26 @@
-"""Training with the paper's recipe (IRNEXT_SPEC section 4), GPU first.
+"""The training recipe (`TrainConfig`), the named recipes and the learning-rate schedule.
 
 `TrainConfig()` is the official dehazing recipe on RESIDE-ITS: Adam(0.9, 0.999), lr 1e-4 with a
 linear warm-up then cosine decay to 1e-6 stepped per epoch, 256 x 256 crops with horizontal flips,
-L1 + 0.1 FFT-L1 on every output scale, gradient-norm clipping at 0.001, no AMP, no EMA.
-
-NOTE: departures from the official release, all switchable: the run is seeded and
-`cudnn.benchmark` is off by default (the release is unseeded and non-deterministic), and no
-checkpoint is selected on the test set: `train` returns the last model and the per-epoch history,
-with validation scores when a validation set (never the test split) is given.
+L1 + 0.1 FFT-L1 on every output scale, gradient-norm clipping at 0.001, no AMP, no EMA (see
+docs/training.md). `EngineOptions` says how a run executes (saving, logging, memory layout),
+never what it learns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import torch
-from torch import nn
-
-from irnext.data import PairedImageDataset, training_loader
 from irnext.errors import InputError
-from irnext.evaluation import evaluate
-from irnext.losses import multiscale_loss
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 300  # ITS: 300 epochs at batch 4 (~1.05 M iterations)
-    batch_size: int = 4
+    batch_size: int = 4  # per process: torchrun with N processes trains at N x batch_size
     patch_size: int = 256
     lr: float = 1e-4
     lr_min: float = 1e-6  # cosine floor
@@ -45,11 +35,12 @@ class TrainConfig:
     patches_per_image: int = 1  # >1 cuts several crops per decoded frame (large PNGs, GoPro)
     precision: str = "fp32"  # or "bf16" autocast (the release trains in fp32)
     seed: int = 0
-    num_workers: int = 2
-    deterministic: bool = True  # cudnn.benchmark off; the release turns it on
+    num_workers: int | str = "auto"  # loader processes; "auto" sizes them from the machine
+    deterministic: bool = True  # NOTE: the release turns cudnn.benchmark on (non-deterministic)
     repeats_per_epoch: int = 1  # passes over a small dataset per epoch (synthetic benchmark)
 
     def __post_init__(self) -> None:
+        check_types(self, {"grad_clip": (float, None), "num_workers": (int, "auto")})
         if self.precision not in ("fp32", "bf16"):
             raise InputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.batch_size < 2:
@@ -63,11 +54,10 @@ class TrainConfig:
             "patches_per_image": 1,
             "repeats_per_epoch": 1,
             "warmup_epochs": 0,
-            "num_workers": 0,
         }
-        for name, low in at_least.items():
-            if getattr(self, name) < low:
-                raise InputError(f"{name} must be >= {low}, got {getattr(self, name)}")
+        if self.num_workers != "auto":
+            at_least["num_workers"] = 0
+        _at_least(self, at_least)
         if not self.lr > 0 or self.lr_min < 0 or self.fft_weight < 0:
             raise InputError(
                 f"lr must be > 0, lr_min and fft_weight >= 0; got lr {self.lr}, lr_min "
@@ -79,9 +69,64 @@ class TrainConfig:
             raise InputError(f"grad_clip must be > 0 or None (no clipping), got {self.grad_clip}")
 
 
-# Named recipes (IRNEXT_SPEC section 4). "its" and "ots" are the release's dehazing recipes
-# [code]; the others are inferred from the same authors' sister code bases (same loss and
-# optimiser) and say so in RECIPE_STATUS. Defocus deblurring has no known recipe.
+@dataclass(frozen=True)
+class EngineOptions:
+    """How a run executes. None of these changes the trained weights on CPU; on GPU
+    `channels_last` and `compile` pick other kernels, which may change the last bits."""
+
+    log_every: int = 50  # steps between reads of the loss (the only host-device sync)
+    save_every: int = 0  # epochs between resumable checkpoints (0: at the end only)
+    save_every_steps: int = 0  # steps between resumable checkpoints (0: none)
+    val_every_steps: int = 0  # steps between validations (0: after every epoch)
+    channels_last: bool = False  # NHWC memory layout (faster convolutions on tensor cores)
+    compile: bool = False  # torch.compile the forward pass
+
+    def __post_init__(self) -> None:
+        check_types(self, {})
+        _at_least(self, {"log_every": 1, "save_every": 0, "save_every_steps": 0})
+        _at_least(self, {"val_every_steps": 0})
+
+
+def check_types(config: Any, special: dict[str, tuple]) -> None:
+    """Each field holds its default's type (an int is a float too; bool is not an int): YAML
+    and JSON hand over "false" or "10" too easily for a string to pass as a number."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        allowed = special.get(field.name) or (type(field.default),)
+        if not any(_is(value, kind) for kind in allowed):
+            names = " or ".join(_name(kind) for kind in allowed)
+            raise InputError(
+                f"{field.name}: expected {names}, got {type(value).__name__} {value!r}"
+            )
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind is None or isinstance(kind, str):
+        return value == kind and type(value) is type(kind)
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is tuple:  # betas: a pair of numbers
+        return isinstance(value, tuple) and all(_is(v, float) for v in value)
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) if kind is float else isinstance(value, kind)
+
+
+def _name(kind: Any) -> str:
+    if kind is None or isinstance(kind, str):
+        return repr(kind) if kind is not None else "None"
+    return {tuple: "a tuple of numbers", float: "a number"}.get(kind, kind.__name__)
+
+
+def _at_least(config: Any, lows: dict[str, int]) -> None:
+    for name, low in lows.items():
+        if getattr(config, name) < low:
+            raise InputError(f"{name} must be >= {low}, got {getattr(config, name)}")
+
+
+# Named recipes (see docs/training.md). "its" and "ots" are the release's dehazing recipes;
+# the others are inferred from the same authors' sister code bases (same loss and optimiser)
+# and say so in RECIPE_STATUS. Defocus deblurring has no known recipe.
 RECIPES: dict[str, TrainConfig] = {
     "its": TrainConfig(),
     "ots": TrainConfig(epochs=30, batch_size=8, warmup_epochs=1, grad_clip=0.01),
@@ -121,121 +166,6 @@ def lr_factor(epoch: int, config: TrainConfig) -> float:
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def train(
-    model: nn.Module,
-    train_set: PairedImageDataset,
-    config: TrainConfig,
-    *,
-    device: str | torch.device = "cpu",
-    val_set: PairedImageDataset | None = None,
-    val_protocol: str | None = None,
-    log: Callable[[dict[str, Any]], None] | None = None,
-    resume: dict[str, Any] | None = None,
-    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """Train `model` in place; returns one record per epoch (loss, lr, seconds, val scores).
-
-    After each epoch `on_epoch_end` receives the resume state {"epoch", "optimizer",
-    "history"}; passing such a state back as `resume` (with the model's weights of that epoch
-    loaded) continues the run exactly as if it had not stopped: the schedule is a function of
-    the epoch and each epoch's batches a function of (seed, epoch).
-    """
-    multiple = getattr(model, "size_multiple", 1)
-    if config.patch_size % multiple:  # the pooled maps would be cut short, unlike in inference
-        raise InputError(
-            f"patch_size {config.patch_size} must be a multiple of the model's size_multiple "
-            f"{multiple}"
-        )
-    torch.manual_seed(config.seed)
-    torch.backends.cudnn.benchmark = not config.deterministic
-    device = torch.device(device)
-    model.to(device).train()
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=config.lr, betas=config.betas, weight_decay=config.weight_decay
-    )
-    start, history = 0, []
-    if resume is not None:
-        start, history = int(resume["epoch"]), list(resume["history"])
-        if not 0 <= start <= config.epochs:
-            raise InputError(f"resume state at epoch {start}; the recipe has {config.epochs}")
-        optimizer.load_state_dict(resume["optimizer"])
-    loader = training_loader(
-        train_set,
-        batch_size=config.batch_size,
-        patch_size=config.patch_size,
-        seed=config.seed,
-        num_workers=config.num_workers,
-        flip=config.flip,
-        rotate=config.rotate,
-        patches_per_image=config.patches_per_image,
-    )
-    if len(loader) == 0:  # drop_last: fewer samples than one batch would train nothing
-        raise InputError(
-            f"dataset '{train_set.info.name}' split '{train_set.split}' at {train_set.root} "
-            f"gives {len(loader.dataset)} training samples, fewer than batch_size "
-            f"{config.batch_size}"
-        )
-    loader.sampler.epoch = start * config.repeats_per_epoch  # the batches epoch `start` draws
-    for epoch in range(start, config.epochs):
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr * lr_factor(epoch, config)
-        start, losses = time.perf_counter(), []
-        for _ in range(config.repeats_per_epoch):
-            losses += [_step(model, optimizer, batch, config, device) for batch in loader]
-        record = {
-            "epoch": epoch + 1,
-            "lr": optimizer.param_groups[0]["lr"],
-            "loss": sum(losses) / len(losses),
-            "steps": len(losses),
-            "seconds": time.perf_counter() - start,
-        }
-        if val_set is not None:
-            record.update(
-                validate(
-                    model, val_set, protocol=val_protocol or val_set.info.protocol, device=device
-                )
-            )
-            model.train()
-        history.append(record)
-        if log is not None:
-            log(record)
-        if on_epoch_end is not None:
-            on_epoch_end(
-                {"epoch": epoch + 1, "optimizer": optimizer.state_dict(), "history": history}
-            )
-    return history
-
-
-def _step(model, optimizer, batch, config: TrainConfig, device) -> float:
-    inputs = batch["input"].to(device, non_blocking=True)
-    target = batch["target"].to(device, non_blocking=True)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
-        outputs = model(inputs)
-    if isinstance(outputs, torch.Tensor):  # single-output baselines (DehazeFormer, spandrel)
-        outputs = [outputs]
-    loss = multiscale_loss(
-        outputs, target, fft_weight=config.fft_weight, all_scales=config.all_scales
-    )
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    if config.grad_clip:
-        nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-    optimizer.step()
-    return float(loss.detach())
-
-
-def validate(
-    model: nn.Module,
-    dataset: PairedImageDataset,
-    *,
-    protocol: str,
-    device: str | torch.device = "cpu",
-) -> dict[str, float]:
-    """Mean PSNR / SSIM of whole restored images under `protocol` (`irnext.evaluation`)."""
-    _, summary = evaluate(model, dataset, protocol=protocol, device=device)
-    return {f"val_{key}": summary["means"][key] for key in ("psnr_db", "ssim")}
-
-
-def config_dict(config: TrainConfig) -> dict[str, Any]:
+def config_dict(config: TrainConfig | EngineOptions) -> dict[str, Any]:
     """Plain-data form of the recipe, as stored in checkpoints."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}

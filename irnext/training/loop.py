@@ -1,0 +1,224 @@
+"""The steps of a run: one epoch, one optimiser step, reading the loss, validating, saving.
+
+The loss stays on the device between reads (every `log_every` steps, and before any validation
+or save), so a step never waits for the GPU; a non-finite loss found at a read stops the run
+before anything is saved, naming the step where it first appeared.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from irnext.data import PairedImageDataset
+from irnext.errors import InputError
+from irnext.evaluation import evaluate
+from irnext.losses import multiscale_loss
+from irnext.training.config import EngineOptions, TrainConfig, lr_factor
+from irnext.training.distributed import World
+from irnext.training.hooks import Hooks
+from irnext.training.state import capture_rng
+
+
+class TrainingDiverged(InputError):
+    """The loss became NaN or infinite at `step`."""
+
+    def __init__(self, step: int, loss: float) -> None:
+        super().__init__(f"the loss is {loss} at step {step}: training diverged")
+        self.step, self.loss = step, loss
+
+
+@dataclass
+class Run:
+    model: nn.Module  # the trained module itself (what checkpoints hold)
+    forward: nn.Module  # what a step calls: the model, its DDP wrapper or its compiled form
+    optimizer: torch.optim.Optimizer
+    loader: DataLoader
+    config: TrainConfig
+    options: EngineOptions
+    device: torch.device
+    world: World
+    hooks: Hooks
+    state: dict[str, Any]
+    val: Callable[[], dict[str, float]] | None = None
+    pending: list[torch.Tensor] = field(default_factory=list)  # losses not read yet
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.loader) * self.config.repeats_per_epoch
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_epoch * self.config.epochs
+
+
+def run_epoch(run: Run) -> None:
+    """The rest of epoch `state["epoch"]`, from batch `state["batch"]` on."""
+    config, state, sampler = run.config, run.state, run.loader.sampler
+    for group in run.optimizer.param_groups:
+        group["lr"] = config.lr * lr_factor(state["epoch"], config)
+    per_pass, total = len(run.loader), run.steps_per_epoch
+    clock = (time.perf_counter(), state["batch"])
+    while state["batch"] < total:
+        done_passes, within = divmod(state["batch"], per_pass)
+        sampler.epoch = state["epoch"] * config.repeats_per_epoch + done_passes
+        sampler.start = within * config.batch_size  # this rank's positions already trained
+        for batch in run.loader:
+            run.pending.append(_guarded_step(run, batch))
+            state["batch"] += 1
+            state["step"] += 1
+            if run.world.is_main:
+                run.hooks.step(state["step"], run.total_steps)
+            if state["batch"] < total:
+                _between_steps(run)
+    _end_epoch(run, seconds=time.perf_counter() - clock[0], steps=total - clock[1])
+
+
+def _between_steps(run: Run) -> None:
+    step, options = run.state["step"], run.options
+    if step % options.log_every == 0:
+        read_losses(run)
+    if options.val_every_steps and step % options.val_every_steps == 0 and run.val:
+        _validate(run)
+    if options.save_every_steps and step % options.save_every_steps == 0:
+        save(run, "step")
+
+
+def _end_epoch(run: Run, *, seconds: float, steps: int) -> None:
+    read_losses(run)
+    state, options = run.state, run.options
+    record = {
+        "epoch": state["epoch"] + 1,
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "loss": state["loss_sum"] / run.steps_per_epoch,
+        "steps": run.steps_per_epoch,
+    }
+    state.update(epoch=state["epoch"] + 1, batch=0, loss_sum=0.0)
+    state["history"].append(record)
+    step, every = state["step"], options.val_every_steps
+    if run.val and (not every or step % every == 0 or state["epoch"] == run.config.epochs):
+        record.update(_validate(run))
+    if run.world.is_main:
+        images = steps * run.config.batch_size * run.world.world_size
+        run.hooks.epoch(record, seconds, images)
+    by_epoch = options.save_every and state["epoch"] % options.save_every == 0
+    if by_epoch or (options.save_every_steps and step % options.save_every_steps == 0):
+        save(run, "epoch")
+
+
+def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params=None):
+    """One optimiser step on `batch`; returns the loss, still on the device."""
+    inputs = batch["input"].to(device, non_blocking=True)
+    target = batch["target"].to(device, non_blocking=True)
+    if params is None:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+        outputs = forward(inputs)
+    if isinstance(outputs, torch.Tensor):  # single-output baselines (DehazeFormer, spandrel)
+        outputs = [outputs]
+    # The loss in float32 even under bf16 autocast (multiscale_loss upcasts every output).
+    loss = multiscale_loss(
+        outputs, target, fft_weight=config.fft_weight, all_scales=config.all_scales
+    )
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.grad_clip:
+        nn.utils.clip_grad_norm_(params, config.grad_clip)  # on the device: no sync
+    optimizer.step()
+    return loss.detach()
+
+
+def _guarded_step(run: Run, batch: dict[str, Any]) -> torch.Tensor:
+    if run.options.channels_last:
+        batch = {**batch, "input": batch["input"].contiguous(memory_format=torch.channels_last)}
+    try:
+        return train_step(run.forward, run.optimizer, batch, run.config, run.device)
+    except torch.OutOfMemoryError as error:
+        spec = getattr(run.model, "irnext_spec", None) or {}
+        name = spec.get("name") or type(run.model).__name__
+        raise InputError(
+            f"out of memory on {run.device} training {name} at batch_size "
+            f"{run.config.batch_size} x patch_size {run.config.patch_size} "
+            f"(precision {run.config.precision}): lower --batch-size or --patch-size, or use "
+            "--precision bf16"
+        ) from error
+
+
+def read_losses(run: Run) -> None:
+    """Bring the pending step losses to the host (one sync; averaged over ranks), check them
+    and add them to the epoch's sum; reports them to `hooks.metrics`."""
+    if not run.pending:
+        return
+    losses = run.world.mean(torch.stack(run.pending).float()).tolist()
+    run.pending.clear()
+    first = run.state["step"] - len(losses) + 1
+    for offset, value in enumerate(losses):
+        if not math.isfinite(value):
+            raise TrainingDiverged(first + offset, value)
+        run.state["loss_sum"] += value  # in order, as one sum over the epoch's steps
+    if run.world.is_main:
+        values = {
+            "loss": sum(losses) / len(losses),
+            "lr": run.optimizer.param_groups[0]["lr"],
+            "epoch": run.state["epoch"] + 1,
+        }
+        run.hooks.metrics(run.state["step"], values)
+
+
+def _validate(run: Run) -> dict[str, float]:
+    """Score the validation set on rank 0 (the others wait); a new best is saved."""
+    read_losses(run)
+    scores: dict[str, float] = {}
+    if run.world.is_main:
+        scores = run.val()
+        run.model.train()
+        state = run.state
+        record = {"step": state["step"], "epoch": state["epoch"], "batch": state["batch"]}
+        record.update(scores)
+        state["validations"].append(record)
+        run.hooks.validation(record)
+        best = state["best"]
+        if best is None or scores["val_psnr_db"] > best["val_psnr_db"]:
+            state["best"] = record
+            run.hooks.save(resume_state(run), "best")
+    run.world.barrier()
+    return scores
+
+
+def save(run: Run, reason: str) -> None:
+    """Offer the resume state to `hooks.save` (rank 0), every rank waiting until it is done."""
+    read_losses(run)  # a diverged run stops here, before its weights are written
+    run.world.barrier()
+    if run.world.is_main:
+        run.hooks.save(resume_state(run), reason)
+    run.world.barrier()
+
+
+def resume_state(run: Run) -> dict[str, Any]:
+    """Everything `train(resume=...)` needs besides the weights, as plain data."""
+    return {**run.state, "optimizer": run.optimizer.state_dict(), "rng": capture_rng()}
+
+
+def validate(
+    model: nn.Module,
+    dataset: PairedImageDataset,
+    *,
+    protocol: str,
+    device: str | torch.device = "cpu",
+) -> dict[str, float]:
+    """Mean PSNR / SSIM of whole restored images under `protocol` (`irnext.evaluation`)."""
+    _, summary = evaluate(model, dataset, protocol=protocol, device=device)
+    return {f"val_{key}": summary["means"][key] for key in ("psnr_db", "ssim")}
+
+
+def validator(model, dataset, protocol: str | None, device) -> Callable[[], dict[str, float]]:
+    """`validate` of `model` on `dataset` under `protocol` (default: the dataset's own)."""
+    protocol = protocol or dataset.info.protocol
+    return lambda: validate(model, dataset, protocol=protocol, device=device)
