@@ -120,34 +120,52 @@ def _index(files: list[Path], folder: Path, layout: Layout, root: Path) -> dict[
     return index
 
 
+def _find_target(relative: Path, rule: str, target_index: dict[str, Path]) -> str | None:
+    """The target key of an input (its path relative to the input folder, no suffix): the
+    same sub-folder first, then the top level."""
+    folder = relative.parent.as_posix()
+    for stem in target_stems(rule, relative.name):
+        for key in ([f"{folder}/{stem}"] if folder != "." else []) + [stem]:
+            if key in target_index:
+                return key
+    return None
+
+
 def pair_folders(
     layout: Layout, root: Path, inputs: Path, targets: Path, *, prefix: str = "", rule=None
 ) -> list[Pair]:
-    """Pairs from an input folder and a target folder (targets by the layout's naming rule)."""
+    """Pairs from an input folder and a target folder (targets by the layout's naming rule).
+
+    Pairing must be unambiguous: two inputs with one name (0001.png and 0001.jpg) and, where
+    targets are one-to-one, two inputs for one target (a top-level 0001.png and a stray
+    sub/0001.png) are errors naming every file involved, not a silent choice.
+    """
     rule = rule or layout.target_rule
     target_index = _index(image_files(targets), targets, layout, root)
-    pairs, missing, used = [], [], set()
+    pairs, missing, clashes = [], [], []
+    by_name: dict[str, Path] = {}
+    by_target: dict[str, Path] = {}
     for path in image_files(inputs):
         relative = path.relative_to(inputs).with_suffix("")
-        folder = relative.parent.as_posix()
-        found = None
-        for stem in target_stems(rule, relative.name):
-            for key in ([f"{folder}/{stem}"] if folder != "." else []) + [stem]:
-                if key in target_index:
-                    found = key
-                    break
-            if found:
-                break
-        if found is None:
+        found = _find_target(relative, rule, target_index)
+        if relative.as_posix() in by_name:
+            clashes.append(f"{by_name[relative.as_posix()]} and {path} share one name")
+        elif found is None:
             missing.append(path)
-            continue
-        used.add(found)
-        pairs.append(Pair(f"{prefix}{relative.as_posix()}", path, target_index[found]))
+        elif found in by_target and not layout.many_to_one:
+            clashes.append(f"{by_target[found]} and {path} both pair with {target_index[found]}")
+        else:
+            by_name[relative.as_posix()] = by_target[found] = path
+            pairs.append(Pair(f"{prefix}{relative.as_posix()}", path, target_index[found]))
+    if clashes:
+        raise layout_error(
+            layout, root, f"{len(clashes)} ambiguous input image(s) in {inputs}:", clashes
+        )
     if missing:
         raise layout_error(
             layout, root, f"{len(missing)} input image(s) have no target in {targets}:", missing
         )
-    orphans = [target_index[k] for k in sorted(set(target_index) - used)]
+    orphans = [target_index[k] for k in sorted(set(target_index) - set(by_target))]
     if orphans and not layout.many_to_one:
         raise layout_error(
             layout, root, f"{len(orphans)} target image(s) have no input in {inputs}:", orphans

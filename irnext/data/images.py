@@ -11,6 +11,7 @@ EXIF orientation is deliberately not applied: pairs are stored pixel-aligned as 
 
 from __future__ import annotations
 
+import io
 import struct
 import warnings
 import zlib
@@ -21,12 +22,25 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from irnext.errors import InputError
+from irnext.io import atomic_write_bytes
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Pillow modes converted to RGB by dropping alpha/palette; alpha is dropped, not composited,
 # as OpenCV's default colour read does in the research code that produced published numbers.
 _TO_RGB = {"RGB", "RGBA", "RGBX", "P", "PA", "LA", "CMYK", "YCbCr", "1", "L", "La", "RGBa"}
+_PNG_MODES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}  # IHDR colour type -> mode
+_CONVERSIONS = (  # (stored modes, what reading does to them)
+    ({"L", "LA", "La", "1"}, "gray->RGB"),
+    ({"P", "PA"}, "palette->RGB"),
+    ({"CMYK"}, "CMYK->RGB"),
+    ({"YCbCr"}, "YCbCr->RGB"),
+    ({"RGBA", "LA", "PA", "La", "RGBa"}, "alpha dropped"),
+)
+
+
+class BitDepthWarning(UserWarning):
+    """A file's stored bit depth and its values disagree (e.g. 8-bit data in 16 bits)."""
 
 
 def is_image_file(path: Path) -> bool:
@@ -67,18 +81,54 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def read_image_native(path: str | Path) -> np.ndarray:
-    """The stored integers, uint8 or uint16 HxWx3 (training crops before converting)."""
+    """The stored integers, uint8 or uint16 HxWx3 (training crops before converting).
+
+    A 16-bit file whose values all fit in 8 bits is read as it is stored (scaled by 1/65535,
+    so nearly black) with a `BitDepthWarning` naming it: it is usually 8-bit data saved into
+    a 16-bit container, which the file alone cannot prove.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: image file not found")
     try:
-        return _read_png16(path) if png_bit_depth(path) == 16 else _read_pillow(path)
+        pixels = _read_png16(path) if png_bit_depth(path) == 16 else _read_pillow(path)
     except InputError:
         raise
     except (UnidentifiedImageError, OSError, RuntimeError, SyntaxError, ValueError) as error:
         raise InputError(
             f"{path}: cannot decode image ({error}); expected a complete PNG/JPEG/BMP/TIFF file"
         ) from error
+    if pixels.dtype == np.uint16 and pixels.size and int(pixels.max()) <= 255:
+        warnings.warn(
+            f"{path}: a 16-bit image whose values are all <= 255 (8-bit data in a 16-bit "
+            "file?); it is scaled by 1/65535 as stored, so it reads as nearly black",
+            BitDepthWarning,
+            stacklevel=2,
+        )
+    return pixels
+
+
+def colour_conversions(path: str | Path) -> tuple[str, tuple[str, ...]]:
+    """(stored colour mode, the conversions reading makes) from the file's header only,
+    e.g. ('LA 8-bit', ('gray->RGB', 'alpha dropped')) or ('RGB 16-bit', ('16-bit scaled',))."""
+    path = Path(path)
+    depth = png_bit_depth(path)
+    if depth is not None:  # Pillow reports 16-bit colour PNG as 8-bit RGB: read IHDR
+        with open(path, "rb") as handle:
+            colour_type = handle.read(26)[25]
+        mode = _PNG_MODES.get(colour_type, f"PNG colour type {colour_type}")
+    else:
+        try:
+            with Image.open(path) as image:
+                mode = image.mode
+        except (UnidentifiedImageError, OSError) as error:
+            raise InputError(f"{path}: cannot decode image ({error})") from error
+        depth = 16 if mode.startswith("I;16") else 8
+        mode = "L" if mode.startswith("I;16") else mode
+    steps = [step for modes, step in _CONVERSIONS if mode in modes]
+    if depth == 16:
+        steps.append("16-bit scaled by 1/65535")
+    return f"{mode} {depth}-bit", tuple(steps)
 
 
 def _read_pillow(path: Path) -> np.ndarray:
@@ -138,13 +188,17 @@ def write_image(path: str | Path, image: np.ndarray | torch.Tensor, *, bit_depth
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
         raise InputError(f"{path}: expected an HxWx3 or HxW image, got shape {array.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     if bit_depth == 16:
         if path.suffix.lower() != ".png":
             raise InputError(f"{path}: 16-bit images can only be written as .png")
-        path.write_bytes(encode_png16(np.rint(array * 65535.0).astype(np.uint16)))
+        atomic_write_bytes(path, encode_png16(np.rint(array * 65535.0).astype(np.uint16)))
         return
-    Image.fromarray(np.rint(array * 255.0).astype(np.uint8)).save(path)
+    image_format = Image.registered_extensions().get(path.suffix.lower())
+    if image_format is None:
+        raise InputError(f"{path}: unknown image suffix; expected one of {IMAGE_SUFFIXES}")
+    buffer = io.BytesIO()  # encoded in memory, then written atomically
+    Image.fromarray(np.rint(array * 255.0).astype(np.uint8)).save(buffer, format=image_format)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
