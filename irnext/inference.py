@@ -84,7 +84,13 @@ def _check_image(image: torch.Tensor) -> torch.Tensor:
         raise InputError(
             f"image: expected shape 3 x H x W or N x 3 x H x W (RGB), got {tuple(image.shape)}"
         )
-    return image if image.dim() == 4 else image.unsqueeze(0)
+    batch = image if image.dim() == 4 else image.unsqueeze(0)
+    finite = torch.isfinite(batch).flatten(1).all(dim=1)
+    if not finite.all():  # a NaN would propagate through every filter and score as NaN
+        bad = (~finite).nonzero().flatten().tolist()
+        where = "the image" if image.dim() == 3 else f"image(s) {bad} of the batch (0-based)"
+        raise InputError(f"image: NaN or infinite values in {where}; expected values in [0, 1]")
+    return batch
 
 
 def _restore_whole(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
