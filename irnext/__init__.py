@@ -2,6 +2,7 @@
 
 model = irnext.create_model("irnext-dehaze")          # or irnext.IRNeXt(**switches)
 model = irnext.load_official_checkpoint("ITS.pkl")     # the authors' released weights
+model = irnext.load_baseline_weights("ots.pth")        # a baseline's official weights
 clean = irnext.restore(model, hazy)                    # any H x W, padded and cropped back
 """
 
@@ -9,6 +10,7 @@ __version__ = "0.1.0"
 
 from irnext.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from irnext.inference import restore  # noqa: E402
+from irnext.models.baselines import load_baseline_weights  # noqa: E402
 from irnext.models.irnext import IRNeXt  # noqa: E402
 from irnext.models.official import load_official_checkpoint  # noqa: E402
 from irnext.models.registry import create_model, list_models, model_entry  # noqa: E402
@@ -17,6 +19,7 @@ __all__ = [
     "IRNeXt",
     "create_model",
     "list_models",
+    "load_baseline_weights",
     "load_checkpoint",
     "load_official_checkpoint",
     "model_entry",

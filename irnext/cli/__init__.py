@@ -25,6 +25,7 @@ COMMANDS = (
     "complexity",
     "latency",
     "report",
+    "params_cmd",
 )
 
 

@@ -1,13 +1,103 @@
-"""Reading `params.yaml`: the one configuration layer, read here and nowhere else."""
+"""Reading `params.yaml`: the one configuration layer, read here and nowhere else.
+
+`SCHEMA` lists every key the pipeline (dvc.yaml) reads, with its type and range;
+`check_params` validates a whole file against it and reports every problem at once, with the
+nearest valid key for a misspelt one. A stage that reads a new key adds it to `SCHEMA`.
+"""
 
 from __future__ import annotations
 
+import difflib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from irnext.errors import InputError
+
+
+@dataclass(frozen=True)
+class Key:
+    """One leaf of params.yaml: its type, lower bound and allowed values."""
+
+    kind: type  # bool, int, float (an int is accepted), str or list
+    low: float | None = None  # inclusive lower bound of a number
+    above: float | None = None  # exclusive lower bound of a number
+    nullable: bool = False  # null allowed
+    items: type | None = None  # the element type of a list
+    choices: Callable[[Path], list[str] | None] | None = None  # allowed strings (None: any)
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class AnyKeys:
+    """A mapping whose keys are names (e.g. dataset names), every value of one `Key` form."""
+
+    value: Key
+    names: Callable[[Path], list[str]]
+
+
+# Allowed names, given the folder of the params file (where dvc.yaml and ablations/ are).
+def _synth_tasks(base: Path) -> list[str]:
+    from irnext.data.layouts import SYNTH_TASKS
+
+    return [name for name, _, _ in SYNTH_TASKS]
+
+
+def _models(base: Path) -> list[str]:
+    from irnext.models.registry import list_models
+
+    return list_models()
+
+
+def _datasets(base: Path) -> list[str]:
+    from irnext.data import list_datasets
+
+    return list_datasets()
+
+
+def _studies(base: Path) -> list[str] | None:
+    folder = base / "ablations"  # None (not checked) for a params file away from its studies
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else None
+
+
+def _count(low: int = 1) -> Key:
+    return Key(int, low=low)
+
+
+SCHEMA: dict[str, Any] = {
+    "tasks": Key(list, items=str, choices=_synth_tasks),
+    "synth": {
+        "seed": _count(0),
+        "train_count": _count(),
+        "test_count": _count(),
+        "size_px": _count(),
+    },
+    "train": {
+        "model": Key(str, choices=_models),
+        "epochs": _count(),
+        "batch_size": _count(2),  # IRNeXt's BatchNorm in the LAM needs two samples
+        "patch_size": _count(),
+        "lr": Key(float, above=0),
+        "lr_min": Key(float, low=0),
+        "warmup_epochs": _count(0),
+        "grad_clip": Key(float, above=0, nullable=True),
+        "fft_weight": Key(float, low=0),
+        "seed": _count(0),
+        "num_workers": _count(0),
+    },
+    "evaluate": {"device": Key(str)},
+    "complexity": {"size": _count()},
+    "ablate": {
+        "task": Key(str, choices=_synth_tasks),
+        "studies": Key(list, items=str, choices=_studies),
+        "epochs": _count(),
+    },
+    "datasets": AnyKeys(Key(str, nullable=True, required=False), names=_datasets),
+}
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -41,3 +131,85 @@ def parse_group_lists(entries: list[str]) -> dict[str, Path]:
             raise InputError(f"--group-list {entry!r}: expected GROUP=FILE, e.g. indoor=a.npy")
         lists[group] = Path(file)
     return lists
+
+
+def check_params(params: Any, *, source: str | Path = "params.yaml", schema=None) -> list[str]:
+    """Every problem of `params` against `schema` (default `SCHEMA`), one line each; names
+    (studies) are looked up next to `source`."""
+    problems: list[str] = []
+    _check_node(params, SCHEMA if schema is None else schema, "", Path(source).parent, problems)
+    return [f"{source}: {problem}" for problem in problems]
+
+
+def _check_node(node: Any, spec: Any, where: str, base: Path, problems: list[str]) -> None:
+    if isinstance(spec, Key):
+        problem = _check_value(node, spec, base)
+        if problem:
+            problems.append(f"{where} = {node!r}: {problem}")
+        return
+    if not isinstance(node, dict):
+        problems.append(f"{where or 'top level'}: expected a mapping, got {node!r:.60}")
+        return
+    if isinstance(spec, AnyKeys):
+        names = spec.names(base)
+        for key, value in node.items():
+            if key not in names:
+                problems.append(f"unknown key '{where}.{key}'{_nearest(key, names, where)}")
+            else:
+                _check_node(value, spec.value, f"{where}.{key}", base, problems)
+        return
+    for key, value in node.items():
+        if key not in spec:
+            problems.append(f"unknown key '{_join(where, key)}'{_nearest(key, list(spec), where)}")
+        else:
+            _check_node(value, spec[key], _join(where, key), base, problems)
+    for key, child in spec.items():
+        if key not in node and (not isinstance(child, Key) or child.required):
+            problems.append(f"missing key '{_join(where, key)}'")
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _nearest(key: Any, names: list[str], where: str) -> str:
+    close = difflib.get_close_matches(str(key), names, n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(_join(where, c) for c in close)}?)" if close else ""
+
+
+def _check_value(value: Any, key: Key, base: Path) -> str | None:
+    """Why `value` does not fit `key`, or None when it does."""
+    if value is None:
+        return None if key.nullable else f"expected {_kind_name(key)}, got null"
+    if not _is_kind(value, key.kind):
+        return f"expected {_kind_name(key)}, got {type(value).__name__}"
+    values = value if key.kind is list else [value]
+    if key.items is not None and any(not _is_kind(v, key.items) for v in values):
+        return f"expected a list of {key.items.__name__}"
+    if key.choices is not None:
+        allowed = key.choices(base)
+        wrong = [v for v in values if allowed is not None and v not in allowed]
+        if wrong:
+            nearest = _nearest(wrong[0], allowed, "")
+            return f"{wrong[0]!r} is not one of {allowed}{nearest}"
+    if key.kind is float and not math.isfinite(value):
+        return "expected a finite number"
+    if key.low is not None and value < key.low:
+        return f"expected >= {key.low}"
+    if key.above is not None and not value > key.above:
+        return f"expected > {key.above}"
+    return None
+
+
+def _is_kind(value: Any, kind: type) -> bool:
+    if isinstance(value, bool):  # YAML true/false are not numbers
+        return kind is bool
+    if kind is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, kind)
+
+
+def _kind_name(key: Key) -> str:
+    words = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    name = words.get(key.kind, f"a {key.kind.__name__}")
+    return f"{name} or null" if key.nullable else name

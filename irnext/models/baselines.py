@@ -210,6 +210,12 @@ def load_baseline_weights(path: str | Path, *, tlc: bool = False) -> nn.Module:
     payload = read_weights_file(path, what="baseline weights")
     if not isinstance(payload, dict):
         raise InputError(f"{path}: expected a state_dict, got {type(payload).__name__}")
+    from irnext.models import dehazeformer_weights  # spandrel has no DehazeFormer
+
+    if dehazeformer_weights.is_dehazeformer_state(dehazeformer_weights.unwrap_state_dict(payload)):
+        if tlc:
+            raise InputError(f"TLC applies to NAFNet weights; '{path}' holds DehazeFormer")
+        return dehazeformer_weights.load_dehazeformer_state(payload, path)
     state = spandrel.canonicalize_state_dict(payload)
     check_finite(state, path)
     try:

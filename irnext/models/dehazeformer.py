@@ -1,61 +1,51 @@
 """DehazeFormer (Song, He, Qin, Jiang, "Vision Transformers for Single Image Dehazing", IEEE TIP
-2023), written from the paper and its published configurations; no package ships it.
+2023), written from the paper and the official release (github IDKiro/DehazeFormer,
+models/dehazeformer.py); no package ships it. Module names equal the authors', so their
+checkpoints load as they are (`irnext.models.dehazeformer_weights`).
 
-A Swin-style U-Net of five stages (widths C, 2C, 4C, 2C, C) whose blocks are: RescaleNorm ->
-shifted-window attention in parallel with a depth-wise conv on V -> MLP. The last stages are
-convolution-only (attention ratio 0). The network predicts a per-pixel gain K and offset B and
-outputs K * x - B + x (the paper's soft reconstruction), on images scaled to [-1, 1].
+A Swin-style U-Net of five stages (widths C, 2C, 4C, 2C, C) whose blocks are: RLN -> shifted-window
+attention in parallel with a conv on V -> MLP; blocks without attention are conv-only. The network
+predicts a per-pixel gain K and offset B and outputs K * x - B + x (soft reconstruction). The
+authors' network works on [-1, 1]; `forward` takes and returns the suite's [0, 1], so
+`restore(model, x)` equals their test path `net(2x - 1).clamp(-1, 1) * 0.5 + 0.5`.
 
-Published sizes: T 0.686 M, S 1.283 M, B 2.514 M, M 4.634 M, L 25.44 M parameters; they count
-leaf modules only, so RescaleNorm's own weight and bias (2 x width per attention block) are
-not in them (tests/test_baselines.py checks both counts).
+Parameter counts (T 687,404, S 1,284,884, B 2,517,612, M 4,635,952, L 25,451,652) count every
+parameter, RLN weight and bias included: `sum(p.numel() for p in net.parameters())` of the
+official models. The paper's table is a little lower (T 0.686 M, S 1.283 M, B 2.514 M,
+M 4.634 M, L 25.44 M).
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from irnext.models.dehazeformer_layers import (
+    RLN,
+    Proj,
+    ReflectConv2d,
+    SKFusion,
+    init_conv,
+    reflect_pad,
+)
 from irnext.models.entries import ModelEntry
 
 
-class RescaleNorm(nn.Module):
-    """RLN (rescale layer norm): layer norm over C x H x W whose removed mean and std are fed back
-    through 1x1 convs after the block, so the block keeps the image's absolute brightness."""
-
-    def __init__(self, *, dim: int, eps: float = 1e-5) -> None:
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(1, dim, 1, 1))
-        self.bias = nn.Parameter(torch.zeros(1, dim, 1, 1))
-        self.meta_scale, self.meta_shift = nn.Conv2d(1, dim, 1), nn.Conv2d(1, dim, 1)
-        nn.init.trunc_normal_(self.meta_scale.weight, std=0.02)
-        nn.init.constant_(self.meta_scale.bias, 1.0)
-        nn.init.trunc_normal_(self.meta_shift.weight, std=0.02)
-        nn.init.zeros_(self.meta_shift.bias)
-
-    def forward(self, x: torch.Tensor):
-        mean = x.mean(dim=(1, 2, 3), keepdim=True)
-        std = torch.sqrt((x - mean).pow(2).mean(dim=(1, 2, 3), keepdim=True) + self.eps)
-        normed = (x - mean) / std * self.weight + self.bias
-        return normed, self.meta_scale(std), self.meta_shift(mean)
-
-
 def _relative_positions_log(window_size: int) -> torch.Tensor:
-    """Log-spaced relative offsets between the tokens of a window , N x N x 2."""
+    """Log-spaced relative offsets between the tokens of a window, N x N x 2."""
     coords = torch.stack(
         torch.meshgrid(torch.arange(window_size), torch.arange(window_size), indexing="ij")
     ).flatten(1)
     relative = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0).float()
-    return torch.sign(relative) * torch.log1p(relative.abs())
+    return torch.sign(relative) * torch.log(1.0 + relative.abs())
 
 
 class WindowAttention(nn.Module):
     def __init__(self, *, dim: int, window_size: int, num_heads: int) -> None:
         super().__init__()
         self.num_heads, self.scale = num_heads, (dim // num_heads) ** -0.5
-        self.register_buffer("positions", _relative_positions_log(window_size), persistent=False)
+        # Persistent: the official state_dict holds it (N x N x 2).
+        self.register_buffer("relative_positions", _relative_positions_log(window_size))
         # The bias of each offset comes from a small MLP of the log offset, not a lookup table.
         self.meta = nn.Sequential(nn.Linear(2, 256), nn.ReLU(True), nn.Linear(256, num_heads))
 
@@ -63,37 +53,44 @@ class WindowAttention(nn.Module):
         windows, tokens, channels = qkv.shape
         q, k, v = qkv.reshape(windows, tokens, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
         attn = (q * self.scale) @ k.transpose(-2, -1)
-        attn = attn + self.meta(self.positions).permute(2, 0, 1).unsqueeze(0)
+        attn = attn + self.meta(self.relative_positions).permute(2, 0, 1).unsqueeze(0)
         out = attn.softmax(dim=-1) @ v
         return out.transpose(1, 2).reshape(windows, tokens, channels // 3)
 
 
-class Mixer(nn.Module):
+class Attention(nn.Module):
     """Token mixer: window attention on (Q, K, V) plus a conv branch on V, then a projection."""
 
-    def __init__(self, *, dim, num_heads, window_size, shift_size, use_attn, conv_type) -> None:
+    def __init__(self, *, dim, num_heads, window_size, shift_size, use_attn, conv_type, gain):
         super().__init__()
         self.window_size, self.shift_size, self.use_attn = window_size, shift_size, use_attn
         self.conv_type = conv_type
         if conv_type == "Conv":
             self.conv = nn.Sequential(
-                nn.Conv2d(dim, dim, 3, padding=1, padding_mode="reflect"),
+                ReflectConv2d(dim, dim, 3, padding=1, padding_mode="reflect"),
                 nn.ReLU(True),
-                nn.Conv2d(dim, dim, 3, padding=1, padding_mode="reflect"),
+                ReflectConv2d(dim, dim, 3, padding=1, padding_mode="reflect"),
             )
         else:  # "DWConv"
-            self.conv = nn.Conv2d(dim, dim, 5, padding=2, groups=dim, padding_mode="reflect")
+            self.conv = ReflectConv2d(dim, dim, 5, padding=2, groups=dim, padding_mode="reflect")
         if conv_type == "DWConv" or use_attn:
             self.V, self.proj = nn.Conv2d(dim, dim, 1), nn.Conv2d(dim, dim, 1)
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                init_conv(module, gain)
         if use_attn:
             self.QK = nn.Conv2d(dim, dim * 2, 1)
+            init_conv(self.QK, 1.0)  # official: the QK conv has no depth gain
             self.attn = WindowAttention(dim=dim, window_size=window_size, num_heads=num_heads)
 
     def _windowed(self, qkv: torch.Tensor) -> torch.Tensor:
-        # Shifted windows by reflection padding (no attention mask), as the official release.
+        # Shifted windows by reflection padding (no attention mask), as the official check_size.
         (height, width), w, s = qkv.shape[-2:], self.window_size, self.shift_size
-        pad_h, pad_w = (w - s - height % w) % w, (w - s - width % w) % w
-        qkv = F.pad(qkv, (s, pad_w, s, pad_h), mode="reflect")
+        mod_h, mod_w = (w - height % w) % w, (w - width % w) % w
+        if s:  # shifted: s before, the rest of the window after
+            qkv = reflect_pad(qkv, (s, (w - s + mod_w) % w, s, (w - s + mod_h) % w))
+        else:
+            qkv = reflect_pad(qkv, (0, mod_w, 0, mod_h))
         b, c, ht, wt = qkv.shape
         windows = qkv.view(b, c, ht // w, w, wt // w, w).permute(0, 2, 4, 3, 5, 1)
         out = self.attn(windows.reshape(-1, w * w, c))
@@ -108,85 +105,60 @@ class Mixer(nn.Module):
         return self.proj(self.conv(v) + attended)
 
 
-class DehazeBlock(nn.Module):
-    def __init__(
-        self, *, dim, num_heads, mlp_ratio, window_size, shift_size, use_attn, conv_type
-    ) -> None:
+class Mlp(nn.Module):
+    def __init__(self, *, dim: int, hidden: int, gain: float) -> None:
         super().__init__()
-        self.use_attn = use_attn
-        self.norm = RescaleNorm(dim=dim) if use_attn else None
-        self.mixer = Mixer(
-            dim=dim,
-            num_heads=num_heads,
-            window_size=window_size,
-            shift_size=shift_size,
-            use_attn=use_attn,
-            conv_type=conv_type,
-        )
-        hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(
             nn.Conv2d(dim, hidden, 1), nn.ReLU(True), nn.Conv2d(hidden, dim, 1)
         )
+        init_conv(self.mlp[0], gain)
+        init_conv(self.mlp[2], gain)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.mlp(x)
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, *, dim, mlp_ratio, use_attn, gain, **attention) -> None:
+        super().__init__()
+        self.use_attn = use_attn
+        self.norm1 = RLN(dim=dim) if use_attn else nn.Identity()
+        self.attn = Attention(dim=dim, use_attn=use_attn, gain=gain, **attention)
+        self.mlp = Mlp(dim=dim, hidden=int(dim * mlp_ratio), gain=gain)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.use_attn:
-            normed, scale, shift = self.norm(x)
-            x = x + self.mixer(normed) * scale + shift
+            normed, rescale, rebias = self.norm1(x)
+            x = x + self.attn(normed) * rescale + rebias
         else:
-            x = x + self.mixer(x)
+            x = x + self.attn(x)
         return x + self.mlp(x)
 
 
-def _stage(*, dim, depth, num_heads, mlp_ratio, window_size, attn_ratio, conv_type) -> nn.Module:
-    # Attention sits in the last attn_ratio x depth blocks; odd blocks shift by half a window.
-    first_attn = depth - int(attn_ratio * depth)
-    return nn.Sequential(
-        *(
-            DehazeBlock(
-                dim=dim,
-                num_heads=num_heads,
-                mlp_ratio=mlp_ratio,
+class BasicLayer(nn.Module):
+    def __init__(self, *, depth: int, attn_ratio: float, window_size: int, **block) -> None:
+        super().__init__()
+        # Attention in the last attn_ratio x depth blocks (official attn_loc="last");
+        # odd blocks shift their windows by half a window.
+        self.blocks = nn.ModuleList(
+            TransformerBlock(
                 window_size=window_size,
                 shift_size=0 if i % 2 == 0 else window_size // 2,
-                use_attn=i >= first_attn,
-                conv_type=conv_type,
+                use_attn=i >= depth - attn_ratio * depth,
+                **block,
             )
             for i in range(depth)
         )
-    )
 
-
-class SKFusion(nn.Module):
-    """Selective-kernel fusion of the decoder and skip features ."""
-
-    def __init__(self, *, dim: int, branches: int = 2, reduction: int = 8) -> None:
-        super().__init__()
-        hidden = max(dim // reduction, 4)
-        self.branches = branches
-        self.mlp = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Conv2d(dim, hidden, 1, bias=False),
-            nn.ReLU(True),
-            nn.Conv2d(hidden, dim * branches, 1, bias=False),
-        )
-
-    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
-        stacked = torch.stack(features, dim=1)
-        weights = self.mlp(stacked.sum(dim=1)).view(stacked.shape[0], self.branches, -1, 1, 1)
-        return (stacked * weights.softmax(dim=1)).sum(dim=1)
-
-
-def _down(cin: int, cout: int) -> nn.Module:
-    return nn.Conv2d(cin, cout, 2, stride=2)
-
-
-def _up(cin: int, cout: int) -> nn.Module:
-    return nn.Sequential(nn.Conv2d(cin, cout * 4, 1), nn.PixelShuffle(2))
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks:
+            x = block(x)
+        return x
 
 
 class DehazeFormer(nn.Module):
-    size_multiple = 4  # two 2x down-samplings; windows pad themselves
-    min_size = 16  # reflection padding of the coarsest windows needs a few pixels
+    size_multiple = 4  # official check_image_size: reflect-pad to a multiple of the patch size 4
+    min_size = 1  # `reflect_pad` replicates where reflection cannot pad the coarse windows
 
     def __init__(
         self,
@@ -200,10 +172,10 @@ class DehazeFormer(nn.Module):
         window_size: int = 8,
     ) -> None:
         super().__init__()
-        d = embed_dims
-        self.embed = nn.Conv2d(3, d[0], 3, padding=1, padding_mode="reflect")
-        self.stages = nn.ModuleList(
-            _stage(
+        d, gain = embed_dims, (8 * sum(depths)) ** -0.25  # official depth-dependent init gain
+        self.patch_embed = Proj(ReflectConv2d(3, d[0], 3, padding=1, padding_mode="reflect"))
+        for i in range(5):
+            layer = BasicLayer(
                 dim=d[i],
                 depth=depths[i],
                 num_heads=num_heads[i],
@@ -211,26 +183,35 @@ class DehazeFormer(nn.Module):
                 window_size=window_size,
                 attn_ratio=attn_ratios[i],
                 conv_type=conv_type,
+                gain=gain,
             )
-            for i in range(5)
-        )
-        self.down1, self.down2 = _down(d[0], d[1]), _down(d[1], d[2])
+            self.add_module(f"layer{i + 1}", layer)
+        self.patch_merge1 = Proj(nn.Conv2d(d[0], d[1], 2, stride=2))
+        self.patch_merge2 = Proj(nn.Conv2d(d[1], d[2], 2, stride=2))
         self.skip1, self.skip2 = nn.Conv2d(d[0], d[0], 1), nn.Conv2d(d[1], d[1], 1)
-        self.up1, self.up2 = _up(d[2], d[3]), _up(d[3], d[4])
-        self.fuse1, self.fuse2 = SKFusion(dim=d[3]), SKFusion(dim=d[4])
-        # 4 output channels: gain K and offset B (3) of the soft reconstruction.
-        self.head = nn.Conv2d(d[4], 4, 3, padding=1, padding_mode="reflect")
+        self.patch_split1 = Proj(nn.Conv2d(d[2], d[3] * 4, 1), shuffle=2)
+        self.patch_split2 = Proj(nn.Conv2d(d[3], d[4] * 4, 1), shuffle=2)
+        self.fusion1, self.fusion2 = SKFusion(dim=d[3]), SKFusion(dim=d[4])
+        # 4 output channels: gain K (1) and offset B (3) of the soft reconstruction.
+        head = ReflectConv2d(d[4], 4, 3, padding=1, padding_mode="reflect")
+        self.patch_unembed = Proj(head, shuffle=1)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        skip1 = self.layer1(self.patch_embed(x))
+        skip2 = self.layer2(self.patch_merge1(skip1))
+        x = self.patch_split1(self.layer3(self.patch_merge2(skip2)))
+        x = self.layer4(self.fusion1([x, self.skip2(skip2)]) + x)
+        x = self.patch_split2(x)
+        x = self.layer5(self.fusion2([x, self.skip1(skip1)]) + x)
+        return self.patch_unembed(x)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        x = image * 2 - 1  # trained on [-1, 1] (official data loader)
-        f1 = self.stages[0](self.embed(x))
-        f2 = self.stages[1](self.down1(f1))
-        z = self.up1(self.stages[2](self.down2(f2)))
-        z = self.stages[3](self.fuse1([z, self.skip2(f2)]) + z)
-        z = self.up2(z)
-        z = self.stages[4](self.fuse2([z, self.skip1(f1)]) + z)
-        gain, offset = self.head(z).split((1, 3), dim=1)
-        return ((gain * x - offset + x) + 1) / 2
+        height, width = image.shape[-2:]
+        x = image * 2 - 1  # the authors' data loader scales images to [-1, 1]
+        x = reflect_pad(x, (0, -width % self.size_multiple, 0, -height % self.size_multiple))
+        gain, offset = self.forward_features(x).split((1, 3), dim=1)
+        out = gain * x - offset + x
+        return (out[..., :height, :width] + 1) / 2
 
 
 ARCHITECTURES = {"dehazeformer": DehazeFormer}

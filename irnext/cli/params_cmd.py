@@ -1,0 +1,32 @@
+"""`irnext params check [FILE]`: validate params.yaml against every key the pipeline reads.
+
+Run before `dvc repro`: a misspelt key (`train.epcohs`), a quoted number or a dataset root
+that is not a string fails here, all problems listed, instead of in the middle of a stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from irnext.cli.params import check_params, load_params
+from irnext.errors import InputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "params", help="check params.yaml against the pipeline's keys", description=__doc__
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser("check", help="validate types, ranges and key names")
+    check.add_argument("file", nargs="?", type=Path, default=Path("params.yaml"))
+    check.set_defaults(func=_check)
+
+
+def _check(args: argparse.Namespace) -> int:
+    params = load_params(args.file)
+    problems = check_params(params, source=args.file)
+    if problems:
+        raise InputError(f"{len(problems)} problem(s):\n" + "\n".join(problems))
+    print(f"{args.file}: ok")
+    return 0
