@@ -104,8 +104,11 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: params file not found (expected a YAML mapping of stages)")
-    with path.open() as handle:
-        params = yaml.safe_load(handle)
+    try:
+        with path.open() as handle:
+            params = yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise InputError(f"{path}: not valid YAML ({error})") from error
     if not isinstance(params, dict):
         raise InputError(f"{path}: expected a YAML mapping at the top level, got {type(params)}")
     return params
