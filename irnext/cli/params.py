@@ -30,6 +30,7 @@ class Key:
     items: type | None = None  # the element type of a list
     choices: Callable[[Path], list[str] | None] | None = None  # allowed strings (None: any)
     required: bool = True
+    also: tuple = ()  # further literal values allowed, e.g. "auto" for a count
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ SCHEMA: dict[str, Any] = {
         "grad_clip": Key(float, above=0, nullable=True),
         "fft_weight": Key(float, low=0),
         "seed": _count(0),
-        "num_workers": _count(0),
+        "num_workers": Key(int, low=0, also=("auto",)),  # TrainConfig's loader processes
     },
     "evaluate": {"device": Key(str)},
     "complexity": {"size": _count()},
@@ -184,6 +185,8 @@ def _check_value(value: Any, key: Key, base: Path) -> str | None:
     """Why `value` does not fit `key`, or None when it does."""
     if value is None:
         return None if key.nullable else f"expected {_kind_name(key)}, got null"
+    if any(value == v and type(value) is type(v) for v in key.also):
+        return None
     if not _is_kind(value, key.kind):
         return f"expected {_kind_name(key)}, got {type(value).__name__}"
     values = value if key.kind is list else [value]
@@ -215,4 +218,5 @@ def _is_kind(value: Any, kind: type) -> bool:
 def _kind_name(key: Key) -> str:
     words = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
     name = words.get(key.kind, f"a {key.kind.__name__}")
+    name = " or ".join([name, *(repr(v) for v in key.also)])
     return f"{name} or null" if key.nullable else name
