@@ -24,6 +24,7 @@ CATALOGUE_MODULES = (
     "irnext.models.variants",
     "irnext.models.dehazeformer",
     "irnext.models.baselines",
+    "irnext.models.minis",
 )
 
 __all__ = ["ModelEntry", "build_architecture", "create_model", "list_models", "model_entry"]
