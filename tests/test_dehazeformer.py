@@ -1,6 +1,6 @@
 """DehazeFormer against the authors' code: outputs, checkpoint format, sizes, initialisation.
 
-tests/data/dehazeformer_official_outputs.pt holds outputs of the official models
+tests/data/dehazeformer_official_outputs.npz holds outputs of the official models
 (github IDKiro/DehazeFormer, models/dehazeformer.py) under the seeded weights of
 `_seeded_weights`; tests/data/README.md says how it was made.
 """
@@ -11,6 +11,7 @@ import hashlib
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -24,7 +25,7 @@ from irnext.models.dehazeformer_layers import reflect_pad
 from irnext.models.registry import create_model
 from tests._eval_helpers import write_synth_layout
 
-FIXTURE = Path(__file__).parent / "data" / "dehazeformer_official_outputs.pt"
+FIXTURE = Path(__file__).parent / "data" / "dehazeformer_official_outputs.npz"
 # sum(p.numel() for p in net.parameters()) of the official dehazeformer_t() .. dehazeformer_l()
 OFFICIAL_PARAMS = {"t": 687_404, "s": 1_284_884, "b": 2_517_612, "m": 4_635_952, "l": 25_451_652}
 OFFICIAL_DEPTHS = {"t": 16, "s": 32, "b": 64, "m": 48, "l": 72}  # sum(depths) of each config
@@ -56,7 +57,17 @@ def _authors_file(tmp_path: Path, name: str, *, wrap: bool = True, prefix: str =
 
 @pytest.fixture(scope="module")
 def official():
-    return torch.load(FIXTURE, weights_only=True)
+    with np.load(FIXTURE, allow_pickle=False) as data:
+        loaded = {key: data[key] for key in data.files}
+    fixture = {"input_seed": int(loaded["input_seed"])}
+    fixture["input_shape"] = tuple(int(n) for n in loaded["input_shape"])
+    for name in "tbm":
+        fixture[name] = {
+            "output": torch.from_numpy(loaded[f"{name}_output"]),
+            "state_dict_sha256": str(loaded[f"{name}_state_dict_sha256"]),
+            "num_keys": int(loaded[f"{name}_num_keys"]),
+        }
+    return fixture
 
 
 def _fixture_input(official) -> torch.Tensor:
@@ -70,6 +81,7 @@ def test_authors_checkpoint_gives_the_official_outputs(name, official, tmp_path)
     assert model.irnext_spec["name"].startswith(f"dehazeformer-{name} ")
     listing = "\n".join(f"{k}:{tuple(v.shape)}" for k, v in sorted(model.state_dict().items()))
     assert hashlib.sha256(listing.encode()).hexdigest() == official[name]["state_dict_sha256"]
+    assert len(model.state_dict()) == official[name]["num_keys"]
     x, expected = _fixture_input(official), official[name]["output"]
     with torch.no_grad():
         raw = model((x + 1) / 2) * 2 - 1  # ours on [0, 1] back to the authors' [-1, 1]
