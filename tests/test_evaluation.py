@@ -155,7 +155,9 @@ def test_cli_evaluates_identity_and_spandrel_weights_end_to_end(tmp_path, capsys
     assert code == 0
     summary = read_summary(out / "summary.json")
     assert summary["protocol"] == "matlab_y" and summary["count"] == 2
-    assert summary["environment"]["torch"] == torch.__version__
+    run = json.loads((out / "run.json").read_text())
+    assert run["environment"]["torch"] == torch.__version__
+    assert set(run["per_image_seconds"]) == {"0000_photo", "0001_photo"}
     weights = tmp_path / "nafnet_tiny.pth"
     tiny = NAFNet(width=8, middle_blk_num=1, enc_blk_nums=[1, 1], dec_blk_nums=[1, 1])
     torch.save({"params": tiny.state_dict()}, weights)
@@ -317,3 +319,33 @@ def test_unknown_devices_and_batch_sizes_are_named(tmp_path, capsys):
     argv += ["--root", str(tmp_path / "data"), "--out", str(tmp_path / "o")]
     assert main([*argv, "--batch-size", "0"]) == 2
     assert "batch_size 0 must be >= 1" in capsys.readouterr().err
+
+
+def test_score_files_hold_no_timings_and_a_rerun_rewrites_them_byte_for_byte(tmp_path):
+    write_synth_layout(tmp_path / "data", count=3)
+    out = tmp_path / "eval"
+    argv = ["evaluate", "--model", "irnext-test", "--dataset", "synth-haze", "--device", "cpu"]
+    argv += ["--root", "data", "--out", str(out), "--workers", "1", "--batch-size", "2"]
+    import os
+
+    here = os.getcwd()
+    os.chdir(tmp_path)  # a relative root, stored as given
+    try:
+        assert main(argv) == 0
+        first = {name: (out / name).read_bytes() for name in ("summary.json", "per_image.csv")}
+        # The same evaluation, decoded in this process instead of a worker: same bytes.
+        assert main([*argv[:-4], "--workers", "0", "--batch-size", "2"]) == 0
+    finally:
+        os.chdir(here)
+    for name, data in first.items():
+        assert (out / name).read_bytes() == data, name
+    summary = json.loads(first["summary.json"])
+    assert summary["root"] == "data"
+    text = first["summary.json"].decode() + first["per_image.csv"].decode()
+    for word in ("seconds", "environment", "timestamp", "images_per_second", str(tmp_path)):
+        assert word not in text
+    header = first["per_image.csv"].decode().splitlines()[0]
+    assert header == "name,group,height,width,psnr_db,ssim"
+    run = json.loads((out / "run.json").read_text())
+    assert run["seconds_total"] > 0 and len(run["per_image_seconds"]) == 3
+    assert run["environment"]["device"] == "cpu" and "timestamp_utc" in run["environment"]

@@ -1,23 +1,23 @@
-"""`irnext evaluate`: score a model on a dataset split; writes per-image CSV and summary JSON."""
+"""`irnext evaluate`: score a model on a dataset split under a metric protocol.
+
+Writes OUT/summary.json and OUT/per_image.csv (scores only: a re-run rewrites them byte for
+byte) and OUT/run.json (seconds, images/s and the environment stamp).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import Any
 
 from irnext.cli.params import parse_group_lists
-from irnext.data import list_datasets, open_dataset
-from irnext.data.layouts import TRAIN_TEST_OVERLAP
+from irnext.cli.progress import progress_counter
+from irnext.data.layouts import TRAIN_TEST_OVERLAP, list_datasets
 from irnext.errors import InputError
-from irnext.evaluation import IdentityModel, evaluate, file_sha256, write_rows, write_summary
-from irnext.evaluation.records import claim_image_folder
 from irnext.io import check_writable, output_lock
-from irnext.metrics import list_protocols
-from irnext.weights import weights_sha256
+
+PRECISIONS = ("fp32", "bf16")  # irnext.evaluation.PRECISIONS, without importing torch
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,16 +43,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"one of: {', '.join(list_datasets())}",
     )
     parser.add_argument("--root", required=True, type=Path, help="the dataset's folder")
-    parser.add_argument("--split", help="default: the dataset's test split")
+    parser.add_argument("--split", help="dataset split (default: the dataset's test split)")
     parser.add_argument(
-        "--protocol", choices=list_protocols(), help="metric protocol (default: the dataset's)"
+        "--protocol", help="metric protocol, e.g. basicsr_rgb (default: the dataset's own)"
     )
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
-    parser.add_argument(
-        "--batch-size", type=int, default=1, help="equal-size images restored and scored together"
-    )
+    add_speed_flags(parser)
     parser.add_argument("--tile", type=int, help="restore in tiles of this side (large images)")
-    parser.add_argument("--tile-overlap", type=int, default=32)
+    parser.add_argument("--tile-overlap", type=int, default=32, help="pixels shared by tiles")
     parser.add_argument("--tlc", action="store_true", help="NAFNet test-time local converter")
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed for --model")
     parser.add_argument(
@@ -62,7 +60,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="GROUP=FILE",
         help="DPDD scene lists, e.g. indoor=indoor_labels.npy (repeat)",
     )
-    parser.add_argument("--workers", type=int, default=0, help="image-decoding processes")
     parser.add_argument(
         "--out", type=Path, help="output folder (default results/evaluate/MODEL-DATASET-SPLIT)"
     )
@@ -70,9 +67,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None, str | None]:
+def add_speed_flags(parser: argparse.ArgumentParser) -> None:
+    """How fast, not what, is computed: batching, decoding processes, precision, layout."""
+    parser.add_argument(
+        "--batch-size", type=int, default=1, help="equal-size images restored and scored together"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="image-decoding processes (default: min(4, CPUs - 1); 0 decodes in this process)",
+    )
+    parser.add_argument(
+        "--dtype", choices=PRECISIONS, default="fp32", help="bf16: forward pass under autocast"
+    )
+    parser.add_argument(
+        "--channels-last", action="store_true", help="NHWC memory layout for the network"
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the network (slow first chunk)"
+    )
+
+
+def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | None]:
     """(model, name, sha256 of the weights file or None for untrained/identity models, the
     dataset a suite checkpoint was trained on or None)."""
+    import torch
+
+    from irnext.evaluation import IdentityModel, file_sha256
+    from irnext.weights import weights_sha256
+
     if args.model == "identity":
         return IdentityModel(), "identity", None, None
     if args.model:
@@ -113,6 +136,10 @@ def load_model(args: argparse.Namespace) -> tuple[nn.Module, str, str | None, st
 
 
 def _run(args: argparse.Namespace) -> int:
+    from irnext.data import open_dataset
+    from irnext.evaluation.records import claim_image_folder
+    from irnext.weights import weights_sha256
+
     options = {"group_lists": parse_group_lists(args.group_list)} if args.group_list else {}
     dataset = open_dataset(args.dataset, args.root, split=args.split, **options)
     model, name, sha, trained_on = load_model(args)
@@ -131,29 +158,34 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _score(args, dataset, model, name, sha, trained_on, overlap, out: Path) -> int:
-    rows, summary = evaluate(
-        model,
-        dataset,
-        protocol=args.protocol,
-        device=args.device,
-        batch_size=args.batch_size,
-        tile=args.tile,
-        tile_overlap=args.tile_overlap,
-        num_workers=args.workers,
-        save_dir=out / "images" if args.save_images else None,
-        model_name=name,
-        weights_sha256=sha,
-    )
-    summary["root"] = str(args.root)
+    from irnext.evaluation import evaluate, write_evaluation
+
+    with progress_counter(len(dataset), f"{name} on {args.dataset}") as progress:
+        rows, summary = evaluate(
+            model,
+            dataset,
+            protocol=args.protocol,
+            device=args.device,
+            batch_size=args.batch_size,
+            tile=args.tile,
+            tile_overlap=args.tile_overlap,
+            num_workers=args.workers,
+            dtype=args.dtype,
+            channels_last=args.channels_last,
+            compile=args.compile,
+            save_dir=out / "images" if args.save_images else None,
+            model_name=name,
+            weights_sha256=sha,
+            progress=progress,
+        )
+    summary["root"] = str(args.root)  # as given: no absolute path of this machine
     summary["trained_on"] = trained_on
     summary["train_test_overlap"] = overlap  # this checkpoint was trained on the leaking set
-    metrics = tuple(summary["metrics"])
-    write_rows(out / "per_image.csv", rows, metrics=metrics)
-    write_summary(out / "summary.json", summary)
-    means = ", ".join(f"{m} {summary['means'][m]:.4f}" for m in metrics)
+    paths = write_evaluation(out, rows, summary)
+    means = ", ".join(f"{m} {summary['means'][m]:.4f}" for m in summary["metrics"])
     print(
         f"{name} on {args.dataset}/{dataset.split} ({summary['count']} images, "
         f"{summary['protocol']}): {means}; {summary['images_per_second']:.2f} images/s"
     )
-    print(f"wrote {out / 'per_image.csv'} and {out / 'summary.json'}")
+    print(f"wrote {', '.join(str(path) for path in paths.values())}")
     return 0

@@ -1,5 +1,7 @@
 """Evaluation: any model on any dataset split under a named metric protocol."""
 
+from irnext.evaluation.loader import default_workers, resolve_device
+from irnext.evaluation.outputs import split_run, write_evaluation
 from irnext.evaluation.records import (
     RAIN13K_SETS,
     dpdd_aggregates,
@@ -10,11 +12,15 @@ from irnext.evaluation.records import (
     write_rows,
     write_summary,
 )
-from irnext.evaluation.run import IdentityModel, evaluate, file_sha256, resolve_device
+from irnext.evaluation.run import PRECISIONS, IdentityModel, evaluate, file_sha256
+from irnext.evaluation.timing import RUN_KEYS
 
 __all__ = [
+    "PRECISIONS",
     "RAIN13K_SETS",
+    "RUN_KEYS",
     "IdentityModel",
+    "default_workers",
     "dpdd_aggregates",
     "evaluate",
     "file_sha256",
@@ -22,7 +28,9 @@ __all__ = [
     "rain13k_average",
     "read_summary",
     "resolve_device",
+    "split_run",
     "summarise",
+    "write_evaluation",
     "write_rows",
     "write_summary",
 ]

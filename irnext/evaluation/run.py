@@ -4,26 +4,42 @@ Inference is full-image (padded to what the model needs, or tiled with overlap f
 do not fit), one image or a batch of equal-size images at a time; metrics are computed in
 batches on the same device. The "identity" model scores the degraded input itself, the floor
 any restoration must beat.
+
+The device is kept busy: images are decoded by DataLoader workers, each chunk's scores come
+back in one copy that is queued before the next chunk's forward pass is launched, and chunk k is
+read only once chunk k + 1 is running (on CPU the same steps simply run in turn).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
 
 from irnext.data import PairedImageDataset, write_image
 from irnext.data.sizes import completeness
 from irnext.env import environment_stamp
 from irnext.errors import InputError
+from irnext.evaluation.loader import (
+    chunks,
+    default_workers,
+    resolve_device,
+    sample_loader,
+    stack_on,
+)
 from irnext.evaluation.records import summarise
+from irnext.evaluation.timing import StageClock, throughput
 from irnext.inference import restore
-from irnext.metrics import get_protocol, score_batch
+from irnext.metrics import get_protocol
+from irnext.metrics.protocols import PendingScores, launch_scores
+
+PRECISIONS = ("fp32", "bf16")  # bf16: autocast around the forward pass, fp32 weights
 
 
 class IdentityModel(nn.Module):
@@ -43,37 +59,6 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(device)
-    except (RuntimeError, ValueError) as error:
-        raise InputError(f"device '{device}': expected auto, cpu, cuda or cuda:N") from error
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError(f"device '{device}' requested but CUDA is not available; use cpu")
-    return device
-
-
-def _synchronise(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def _chunks(loader, batch_size: int):
-    """Consecutive samples of equal size, at most `batch_size` at a time."""
-    pending: list[dict[str, Any]] = []
-    for sample in loader:
-        if pending and (
-            len(pending) == batch_size or pending[0]["input"].shape != sample["input"].shape
-        ):
-            yield pending
-            pending = []
-        pending.append(sample)
-    if pending:
-        yield pending
-
-
 def evaluate(
     model: nn.Module,
     dataset: PairedImageDataset,
@@ -83,54 +68,54 @@ def evaluate(
     batch_size: int = 1,
     tile: int | None = None,
     tile_overlap: int = 32,
-    num_workers: int = 0,
+    num_workers: int | None = None,
+    dtype: str = "fp32",
+    channels_last: bool = False,
+    compile: bool = False,
+    compile_backend: str = "inductor",
     save_dir: str | Path | None = None,
     model_name: str | None = None,
     weights_sha256: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Score `model` on every pair of `dataset`; returns (per-image rows, summary).
 
     `protocol` defaults to the dataset's own. Rows hold name, group, height, width, every metric
-    of the protocol and the inference seconds of the image (a batch's time split evenly).
-    With `save_dir`, restored images are written there as PNG (16-bit for `dpdd_float`).
+    of the protocol and the inference seconds of the image (a chunk's time split evenly); the
+    summary's timings and environment are under `irnext.evaluation.timing.RUN_KEYS`.
+    `num_workers` decoding processes (default `default_workers()`); `dtype` "bf16" runs the
+    forward pass under bf16 autocast; `channels_last` and `compile` (torch.compile with
+    `compile_backend`) change how, not what, the network computes. `progress` is called with
+    the number of images each finished chunk held. With `save_dir`, restored images are written
+    there as PNG (16-bit for `dpdd_float`).
     """
-    if batch_size < 1 or num_workers < 0:
-        raise InputError(f"batch_size {batch_size} must be >= 1 and num_workers {num_workers} >= 0")
+    workers = default_workers() if num_workers is None else num_workers
+    _check_options(batch_size, workers, dtype)
     protocol = protocol or dataset.info.protocol
     chosen = get_protocol(protocol)  # an unknown name is an InputError listing the known ones
     device = resolve_device(device)
-    model = model.to(device).eval()
-    loader = DataLoader(dataset, batch_size=None, num_workers=num_workers)
-    rows: list[dict[str, Any]] = []
-    timing = {"inference_s": 0.0, "metrics_s": 0.0}
+    net = prepare_model(
+        model, device, channels_last=channels_last, compile=compile, backend=compile_backend
+    )
+    run = _Run(
+        net,
+        device,
+        protocol,
+        where=dataset.root,
+        dtype=dtype,
+        channels_last=channels_last,
+        tile=tile,
+        tile_overlap=tile_overlap,
+        save_dir=save_dir,
+        progress=progress,
+    )
     started = time.perf_counter()
-    for chunk in _chunks(loader, batch_size):
-        restored, seconds = _restore_chunk(model, chunk, device, tile, tile_overlap)
-        target = torch.stack([s["target"] for s in chunk]).to(device, non_blocking=True)
-        tic = time.perf_counter()
-        try:
-            scores = score_batch(restored, target, protocol=protocol)
-        except ValueError as error:  # e.g. RealBlur's ECC alignment failing on a pair
-            names = [s["name"] for s in chunk]
-            raise InputError(f"{dataset.root}: scoring {names} failed: {error}") from error
-        timing["metrics_s"] += time.perf_counter() - tic
-        timing["inference_s"] += seconds
-        for sample, values in zip(chunk, scores, strict=True):
-            height, width = sample["input"].shape[-2:]
-            rows.append(
-                {
-                    "name": sample["name"],
-                    "group": sample["group"],
-                    "height": height,
-                    "width": width,
-                    **values,
-                    "seconds": seconds / len(chunk),
-                }
-            )
-        if save_dir is not None:
-            _save(restored, chunk, Path(save_dir), bit_depth=16 if protocol == "dpdd_float" else 8)
+    rows = run.score_all(
+        chunks(sample_loader(dataset, device=device, num_workers=workers), batch_size)
+    )
     if not rows:
         raise InputError(f"dataset '{dataset.info.name}' at {dataset.root} has no pairs")
+    timing = run.timing(rows, time.perf_counter() - started)
     summary = summarise(rows, metrics=chosen.metrics)
     summary.update(
         model=model_name or getattr(model, "irnext_spec", {}).get("name"),
@@ -145,33 +130,130 @@ def evaluate(
         batch_size=batch_size,
         tile=tile,
         tile_overlap=tile_overlap if tile else None,
-        **_throughput(len(rows), time.perf_counter() - started, timing),
+        dtype=dtype,
+        **timing,
         environment=environment_stamp(device),
     )
     return rows, summary
 
 
-def _throughput(count: int, total_s: float, timing: dict[str, float]) -> dict[str, float]:
-    return {
-        "seconds_total": total_s,
-        "inference_seconds_total": timing["inference_s"],
-        "metric_seconds_total": timing["metrics_s"],
-        "images_per_second": count / total_s,
-        "metric_images_per_second": count / max(timing["metrics_s"], 1e-12),
-    }
+def _check_options(batch_size: int, workers: int, dtype: str) -> None:
+    if batch_size < 1 or workers < 0:
+        raise InputError(f"batch_size {batch_size} must be >= 1 and num_workers {workers} >= 0")
+    if dtype not in PRECISIONS:
+        raise InputError(f"dtype '{dtype}': expected one of {', '.join(PRECISIONS)}")
 
 
-def _restore_chunk(model, chunk, device, tile, tile_overlap) -> tuple[torch.Tensor, float]:
-    """Restored images of a chunk of equal-size samples, and the seconds inference took
-    (synchronised on CUDA, so the clock stops when the GPU work is done)."""
-    degraded = torch.stack([s["input"] for s in chunk]).to(device, non_blocking=True)
-    _synchronise(device)
-    tic = time.perf_counter()
-    restored = restore(model, degraded, tile=tile, tile_overlap=tile_overlap).float()
-    _synchronise(device)
-    return restored, time.perf_counter() - tic
+def prepare_model(
+    model: nn.Module,
+    device: torch.device,
+    *,
+    channels_last: bool = False,
+    compile: bool = False,
+    backend: str = "inductor",
+) -> nn.Module:
+    """`model` on `device` in eval mode, optionally in channels_last layout and compiled (the
+    compiled module forwards `size_multiple` / `min_size` to the original for `restore`)."""
+    model = model.to(device).eval()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return torch.compile(model, backend=backend) if compile else model
 
 
-def _save(restored: torch.Tensor, chunk, save_dir: Path, *, bit_depth: int) -> None:
-    for sample, image in zip(chunk, restored.cpu(), strict=True):
-        write_image(save_dir / f"{sample['name']}.png", image, bit_depth=bit_depth)
+class _Run:
+    """The chunk loop of one evaluation: restore, launch the scores, read the previous chunk."""
+
+    def __init__(
+        self,
+        net,
+        device,
+        protocol,
+        *,
+        where,
+        dtype,
+        channels_last,
+        tile,
+        tile_overlap,
+        save_dir,
+        progress,
+    ) -> None:
+        self.net, self.device, self.protocol, self.where = net, device, protocol, where
+        self.bf16, self.channels_last = dtype == "bf16", channels_last
+        self.tile, self.tile_overlap, self.progress = tile, tile_overlap, progress
+        self.save_dir = Path(save_dir) if save_dir is not None else None
+        self.inference, self.metrics = StageClock(device), StageClock(device)
+
+    def score_all(self, chunk_iter) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        previous = None
+        for chunk in chunk_iter:
+            launched = self._launch(chunk)
+            if previous is not None:  # chunk k is read while chunk k + 1 runs
+                rows.extend(self._finish(*previous))
+            previous = launched
+        if previous is not None:
+            rows.extend(self._finish(*previous))
+        return rows
+
+    def _launch(self, chunk) -> tuple[list[dict[str, Any]], PendingScores, Any]:
+        degraded = stack_on(chunk, "input", self.device)
+        target = stack_on(chunk, "target", self.device)
+        if self.channels_last:
+            degraded = degraded.contiguous(memory_format=torch.channels_last)
+        started = self.inference.start()
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+        with autocast:
+            restored = restore(self.net, degraded, tile=self.tile, tile_overlap=self.tile_overlap)
+        restored = restored.float().contiguous()
+        self.inference.stop(started)
+        on_cuda = self.device.type == "cuda"
+        images = restored.to("cpu", non_blocking=on_cuda) if self.save_dir else None
+        started = self.metrics.start()
+        with self._named(chunk):
+            pending = launch_scores(restored, target, protocol=self.protocol)
+        self.metrics.stop(started)
+        return chunk, pending, images
+
+    def _finish(self, chunk, pending: PendingScores, images) -> list[dict[str, Any]]:
+        with self._named(chunk):
+            scores = pending.read()  # waits for this chunk's copy only (queued before the next)
+        if images is not None:
+            bit_depth = 16 if self.protocol == "dpdd_float" else 8
+            for sample, image in zip(chunk, images, strict=True):
+                write_image(self.save_dir / f"{sample['name']}.png", image, bit_depth=bit_depth)
+        if self.progress is not None:
+            self.progress(len(chunk))
+        return [
+            {
+                "name": s["name"],
+                "group": s["group"],
+                "height": s["input"].shape[-2],
+                "width": s["input"].shape[-1],
+                **values,
+                "chunk": len(chunk),
+            }
+            for s, values in zip(chunk, scores, strict=True)
+        ]
+
+    @contextlib.contextmanager
+    def _named(self, chunk):
+        try:
+            yield
+        except InputError:
+            raise
+        except ValueError as error:  # e.g. RealBlur's ECC alignment failing on a pair
+            names = [s["name"] for s in chunk]
+            raise InputError(f"{self.where}: scoring {names} failed: {error}") from error
+
+    def timing(self, rows: list[dict[str, Any]], total_s: float) -> dict[str, float]:
+        """Fill each row's "seconds" (its chunk's inference time split evenly) and return the
+        totals; reads the device clocks, so it waits for the device once."""
+        inference, metrics = self.inference.seconds(), self.metrics.seconds()
+        index = 0
+        for seconds in inference:
+            size = rows[index]["chunk"]
+            for row in rows[index : index + size]:
+                row["seconds"] = seconds / size
+                del row["chunk"]
+            index += size
+        return throughput(len(rows), total_s, sum(inference), sum(metrics))

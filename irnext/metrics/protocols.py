@@ -10,6 +10,7 @@ whose `findTransformECC` the official script calls, is not a dependency of this 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -153,6 +154,39 @@ def score_batch(
     protocol of the field; kept for super-resolution-style cross-checks). PSNR is +inf for
     identical images (see `summarise` in `irnext.evaluation` for how means treat it).
     """
+    return launch_scores(prediction, target, protocol=protocol, crop_border=crop_border).read()
+
+
+class PendingScores:
+    """Scores of a batch launched on its device, read by `read()` with one device->host copy.
+
+    The value checks of both inputs (one min/max reduction per float tensor) travel in the same
+    copy as every metric, so scoring a batch costs one host synchronisation; on CUDA the copy is
+    queued at once, before whatever the caller launches next (the next batch's forward pass).
+    """
+
+    def __init__(self, metrics: tuple[str, ...], checked: list[str], table: torch.Tensor):
+        self.metrics, self.checked = metrics, checked  # two rows (min, max) per checked role
+        on_cuda = table.device.type == "cuda"
+        self._table = table.to("cpu", non_blocking=on_cuda)
+        self._ready = torch.cuda.Event() if on_cuda else None
+        if self._ready is not None:
+            self._ready.record()
+
+    def read(self) -> list[dict[str, float]]:
+        if self._ready is not None:
+            self._ready.synchronize()
+        table = self._table.tolist()
+        for index, role in enumerate(self.checked):
+            _check_range(role, table[2 * index : 2 * index + 2])
+        columns = table[2 * len(self.checked) :]
+        return [dict(zip(self.metrics, image, strict=True)) for image in zip(*columns)]
+
+
+def launch_scores(
+    prediction: torch.Tensor, target: torch.Tensor, *, protocol: str, crop_border: int = 0
+) -> PendingScores:
+    """`score_batch` without waiting: checks and metrics are launched, `.read()` waits."""
     chosen = get_protocol(protocol)
     p, t = _unit_batch(prediction, "prediction"), _unit_batch(target, "target")
     if p.shape != t.shape:
@@ -162,13 +196,23 @@ def score_batch(
             f"crop_border {crop_border} must be >= 0 and below half the shorter side of "
             f"{tuple(p.shape[-2:])}"
         )
+    ranges = {"prediction": _range_rows(prediction), "target": _range_rows(target)}
+    checked = [role for role, rows in ranges.items() if rows is not None]
+    stats = [ranges[role].double() for role in checked]
     if crop_border:
         p = p[..., crop_border:-crop_border, crop_border:-crop_border]
         t = t[..., crop_border:-crop_border, crop_border:-crop_border]
-    with torch.no_grad():
-        values = chosen.scorer(p.clamp(0, 1), t.clamp(0, 1))
-    columns = {k: v.detach().cpu().tolist() for k, v in values.items()}
-    return [{k: float(columns[k][i]) for k in chosen.metrics} for i in range(p.shape[0])]
+    try:
+        with torch.no_grad():
+            values = chosen.scorer(p.clamp(0, 1), t.clamp(0, 1))
+    except Exception:
+        # A scorer with host-side steps of its own (RealBlur's ECC) may fail on the very values
+        # the checks are about: name those first.
+        if stats:
+            PendingScores((), checked, torch.cat(stats)).read()
+        raise
+    metrics = torch.stack([values[k].double().to(p.device) for k in chosen.metrics])
+    return PendingScores(chosen.metrics, checked, torch.cat([*stats, metrics]))
 
 
 def score(prediction, target, *, protocol: str, crop_border: int = 0) -> dict[str, float]:
@@ -191,7 +235,8 @@ def _hwc_to_batch(image, role: str) -> torch.Tensor:
 
 
 def _unit_batch(images: torch.Tensor, role: str) -> torch.Tensor:
-    """Integer images are divided by their type's peak; floats must already be in [0, 1]."""
+    """Integer images are divided by their type's peak; floats must already be in [0, 1]
+    (checked by `_range_rows`, read with the scores)."""
     if images.ndim != 4 or images.shape[1] != 3:
         raise InputError(f"{role} must be N x 3 x H x W, got shape {tuple(images.shape)}")
     if images.dtype == torch.uint8:
@@ -200,12 +245,24 @@ def _unit_batch(images: torch.Tensor, role: str) -> torch.Tensor:
         return images.float() / 65535.0
     if not images.is_floating_point():
         raise InputError(f"{role} has dtype {images.dtype}; expected uint8, uint16 or float")
+    return images.float() if images.dtype not in (torch.float32, torch.float64) else images
+
+
+def _range_rows(images: torch.Tensor) -> torch.Tensor | None:
+    """Per-image minimum and maximum (2 x N) of a float batch, one reduction: a NaN or an
+    infinity propagates into them, so they carry the finiteness check too. None for integers."""
+    if not images.is_floating_point() or not images.numel():
+        return None
+    low, high = torch.aminmax(images.flatten(1), dim=1)
+    return torch.stack([low, high])
+
+
+def _check_range(role: str, rows: list[list[float]]) -> None:
     # The data range is never inferred: a float image on the 0-255 scale is an error, not a
     # guess. A small overshoot of a network output is allowed and clamped.
-    finite = torch.isfinite(images).flatten(1).all(dim=1)
-    if not finite.all():  # a NaN would pass the range check below and score as NaN
-        bad = (~finite).nonzero().flatten().tolist()
+    low, high = rows
+    bad = [i for i, (lo, hi) in enumerate(zip(low, high)) if not math.isfinite(lo + hi)]
+    if bad:  # a NaN would pass a range check and score as NaN
         raise InputError(f"{role} has NaN or infinite values in image(s) {bad} of the batch")
-    if images.numel() and (images.min() < -0.5 or images.max() > 1.5):
+    if min(low) < -0.5 or max(high) > 1.5:
         raise InputError(f"{role} is float with values outside [0, 1]; pass uint8 or scale it")
-    return images.float() if images.dtype not in (torch.float32, torch.float64) else images
