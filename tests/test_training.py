@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import irnext
+from irnext.checkpoint import weights_sha256
 from irnext.cli import main
 from irnext.data import open_dataset
-from irnext.checkpoint import weights_sha256
 from irnext.errors import InputError
 from irnext.losses import frequency_l1, multiscale_loss
 from irnext.training import EngineOptions, Hooks, TrainConfig, lr_factor, train

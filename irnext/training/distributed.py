@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.distributed.nn.functional import all_reduce as differentiable_all_reduce
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,23 @@ def leave_world(world: World) -> None:
         dist.destroy_process_group()
 
 
+class _SumOverRanks(torch.autograd.Function):
+    """All-reduce (sum) whose gradient is the all-reduced gradient: every rank's loss depends
+    on every rank's input through the summed statistics."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        total = tensor.clone()
+        dist.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        total = grad.clone()
+        dist.all_reduce(total)
+        return total
+
+
 class GlobalBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm2d whose training statistics are those of the batch summed over all ranks.
 
@@ -81,7 +97,7 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
         dims = [0, 2, 3]
         count = x.new_full((1,), x.numel() // channels, dtype=torch.float32)
         totals = torch.cat([values.sum(dims), (values * values).sum(dims), count])
-        totals = differentiable_all_reduce(totals)
+        totals = _SumOverRanks.apply(totals)
         n = totals[-1]
         mean = totals[:channels] / n
         var = (totals[channels : 2 * channels] / n - mean * mean).clamp_min(0)
