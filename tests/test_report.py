@@ -1,4 +1,8 @@
-"""Reports are renders of result data: every number in them comes from a result file."""
+"""Reports are renders of result data: every number in them comes from a result file.
+
+These fixtures are in the earlier layout (evaluate/<task>/<model>/ without seeds, train/<task>.json,
+single-seed ablations with per-image scores), which the report still renders; the pipeline's
+current layout is tested in test_report_layout.py."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ import pytest
 
 from irnext.cli import main
 from irnext.report import render_report
-from irnext.report.tables import ablation_table, cell, markdown_table
+from irnext.report.frames import ablation_frame
+from irnext.report.tables import cell, markdown_table, to_latex
 
 ENV = {
     "device_name": "x86_64",
@@ -147,20 +152,26 @@ def results(tmp_path):
 def test_report_renders_every_result(results):
     out = render_report(results, results / "report.md")
     text = out.read_text()
-    assert "| identity | dehaze_pooled | 6 | 12.63 | 0.7200 | - |" in text
-    assert "| irnext-test | dehaze_pooled | 6 | 18.40 |" in text
-    # Paired differences -1.0 and -1.5: mean -1.25, s.d. 0.354, standard error 0.25.
-    assert "| no-lam | lam=False | 210,000 | 1.50 | 19.25 | -1.25 +- 0.25 | 0.8123 |" in text
-    assert "`synth-haze` 16 steps (5.5 s)" in text
+    assert "| identity | - | - | - | 1 | 12.63 | - | 0.7200 | no per-image scores | - | - |" in text
+    assert "| irnext-test | 220,705 |" not in text  # irnext-test has no complexity record
+    assert "| irnext-test | - | - | - | 1 | 18.40 | - |" in text
+    # Paired differences -1.0 and -1.5: every resample's mean lies in [-1.5, -1.0].
+    row = next(line for line in text.splitlines() if line.startswith("| no-lam |"))
+    assert row.startswith(
+        "| no-lam | lam=False | 210,000 | 1.50 | 1 | 19.25 | -1.25 [-1.50, -1.00] *"
+    )
+    assert "| haze | irnext-test | - | synth-haze | 16 | epochs=2, lr=0.001 |" in text
     assert "5,455,241" in text and "41.95 G (thop)" in text
     assert "thop counts transposed convs 4x" in text
-    assert "| irnext-derain (inferred) | 13,205,641 |" in text
+    assert "| irnext-derain (assumed) | 13,205,641 |" in text
     assert "- `irnext-derain`: num_res=14 as for deblurring" in text
-    assert "| identity | dehaze_pooled | 2 | inf (1 identical) | 1.0000 | - |" in text
+    assert "| identity | - | - | - | 1 | inf (1 identical) | - | 1.0000 |" in text
     for figure in ("training_curves", "ablation_components", "complexity"):
         assert (results / "figures" / f"{figure}.png").stat().st_size > 1000
         assert f"figures/{figure}.png" in text
-    assert "| x86_64 | 2.14.1 | - | 2 | abc |" in text
+    # 7 stamped files (3 summaries, 1 history, 2 complexity records, 1 study), one machine
+    assert "| - | x86_64 | 2.14.1 | - | 2 | - | - | - | - | 7 |" in text
+    assert "abc" not in text and "2026-01-01" not in text  # no commit, no timestamp
 
 
 def test_missing_parts_are_said_to_be_missing(tmp_path):
@@ -177,15 +188,26 @@ def test_a_report_outside_the_results_folder_links_its_figures_relatively(result
 
 
 def test_cli_refuses_a_missing_results_folder(tmp_path, capsys):
-    assert main(["report", "--results", str(tmp_path / "nope")]) == 2
+    assert (
+        main(["report", "--results", str(tmp_path / "nope"), "--out", str(tmp_path / "r.md")]) == 2
+    )
     assert "nope: results folder not found" in capsys.readouterr().err
 
 
 def test_table_cells():
     assert cell(None) == "-" and cell(1234567) == "1,234,567" and cell(float("inf")) == "inf"
-    assert cell(0.01234) == "0.0123" and cell("a|b") == "a\\|b"
+    assert cell(0.01234) == "0.0123" and cell("a\nb") == "a b"
     assert markdown_table(["a"], [[1]]).splitlines() == ["| a |", "|---|", "| 1 |"]
-    assert "vs paper" in ablation_table(ABLATION)
+    assert markdown_table(["a"], [["x|y"]]).splitlines()[2] == "| x\\|y |"
+    assert "vs paper (dB, 95 % CI)" in ablation_frame(ABLATION).columns
+
+
+def test_latex_is_booktabs_and_escaped():
+    from irnext.report.tables import frame
+
+    tex = to_latex(frame(["model", "PSNR 95 % CI"], [["a_b & c", "1.00 ± 0.50"]]), "t")
+    assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
+    assert "PSNR 95 \\% CI" in tex and "a\\_b \\& c" in tex and "1.00 $\\pm$ 0.50" in tex
 
 
 def test_cli_aggregates_rain13k_summaries_and_the_report_renders_them(tmp_path, capsys):
@@ -212,7 +234,7 @@ def test_cli_aggregates_rain13k_summaries_and_the_report_renders_them(tmp_path, 
     assert json.loads(out.read_text())["means"]["psnr_db"] == pytest.approx(31.0)
     text = render_report(results, results / "report.md").read_text()
     assert "### Rain13K average: irnext-derain" in text
-    assert "| rain100h | 20.00 | 0.9000 |" in text and "| **average** | 31.00 | 0.9000 |" in text
+    assert "| rain100h | 20.00 | 0.9000 |" in text and "| average | 31.00 | 0.9000 |" in text
     assert main(["aggregate", "rain13k", *paths[:4]]) == 2  # a set missing: named, exit 2
     assert "test1200" in capsys.readouterr().err
 
@@ -233,4 +255,5 @@ def test_summaries_in_the_default_evaluate_folder_are_reported(tmp_path):
     write_summary(tmp_path / "evaluate" / "identity-gopro-test" / "summary.json", summary)
     text = render_report(tmp_path, tmp_path / "report.md").read_text()
     assert "### gopro / test" in text
-    assert "| identity | matlab_rgb3d | 1,111 | 25.64 | 0.7913 | - |" in text
+    assert "`gopro` (test), protocol `matlab_rgb3d`, 1111 images." in text
+    assert "| identity | - | - | - | 1 | 25.64 | - | 0.7913 |" in text

@@ -1,7 +1,11 @@
-"""Figures rendered with matplotlib from result records (`dvc plots` needs a CDN; these don't)."""
+"""Figures rendered with matplotlib from result records (`dvc plots` needs a CDN; these don't).
+
+Each figure is written atomically (rendered to memory, then `irnext.io.atomic_write_bytes`).
+"""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,45 +15,180 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from irnext.io import atomic_write_bytes  # noqa: E402
 
-def training_curves(histories: Mapping[str, dict[str, Any]], path: Path) -> Path:
-    """Training loss per epoch, one line per task."""
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for task, history in sorted(histories.items()):
-        epochs = [e["epoch"] for e in history["epochs"]]
-        ax.plot(epochs, [e["loss"] for e in history["epochs"]], marker=".", label=task)
-    ax.set(
-        xlabel="epoch", ylabel="loss (L1 + FFT-L1, all scales)", yscale="log", title="Training loss"
+# Area (points^2) of the largest model's bubble; areas are proportional to parameters, as the
+# paper's Figure 1 scales its circles.
+MAX_AREA = 1500.0
+
+
+def save(fig, path: Path, dpi: int = 110) -> Path:
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    # No metadata: the same records give byte-identical files.
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    plt.close(fig)
+    return atomic_write_bytes(path, buffer.getvalue())
+
+
+def _bubbles(ax, points: Sequence[dict[str, Any]], title: str) -> None:
+    """PSNR against GMACs, bubble area proportional to params (IRNeXt paper, Figure 1)."""
+    largest = max([p["params"] for p in points if p.get("gmacs") is not None] or [1]) or 1
+    for p in points:
+        if p.get("gmacs") is None:  # the identity: no compute, a reference line
+            ax.axhline(p["psnr"], color="#888888", ls="--", lw=1)
+            ax.annotate("identity", (0.01, p["psnr"]), xycoords=("axes fraction", "data"))
+            continue
+        area = MAX_AREA * p["params"] / largest
+        colour = "#c44e52" if p["model"].startswith("irnext") else "#4c72b0"
+        ax.scatter(p["gmacs"], p["psnr"], s=area, alpha=0.55, color=colour, edgecolor="k")
+        if p.get("std") is not None:
+            ax.errorbar(p["gmacs"], p["psnr"], yerr=p["std"], color="k", lw=0.8, capsize=2)
+        ax.annotate(
+            p["model"],
+            (p["gmacs"], p["psnr"]),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    ax.set(xlabel="GMACs (torch counter)", ylabel="PSNR (dB)", title=title)
+    ax.margins(0.2)
+    ax.text(
+        0.99,
+        0.01,
+        f"largest bubble: {largest / 1e6:.2f} M params",
+        fontsize=7,
+        ha="right",
+        va="bottom",
+        transform=ax.transAxes,
     )
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
 
 
-def ablation_bars(result: dict[str, Any], path: Path) -> Path:
-    """PSNR of each variant, annotated with its parameter count."""
-    variants = result["variants"]
-    names = [v["variant"] for v in variants]
-    psnr = [v["psnr_db"] for v in variants]
-    fig, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.4))
-    bars = ax.barh(names[::-1], psnr[::-1], color="#4c72b0")
-    for bar, v in zip(bars, variants[::-1]):
+def psnr_vs_macs(points: Sequence[dict[str, Any]], title: str, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    _bubbles(ax, points, title)
+    return save(fig, path)
+
+
+def psnr_vs_macs_overview(tasks: Mapping[str, Sequence[dict[str, Any]]], path: Path) -> Path:
+    columns = min(3, len(tasks))
+    rows = -(-len(tasks) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.6 * rows), squeeze=False)
+    for ax, (task, points) in zip(axes.flat, sorted(tasks.items())):
+        _bubbles(ax, points, task)
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.axis("off")
+    fig.suptitle("PSNR against compute; bubble area = parameters")
+    return save(fig, path)
+
+
+def scaling(records: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Latency and peak memory against the input side, one line per model and device;
+    out-of-memory sizes are marked at the top, flagged timings drawn hollow."""
+    fig, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(10, 3.8))
+    keys = sorted({(r["model"], r.get("device") or "?") for r in records})
+    for model, device in keys:
+        rows = sorted(
+            (r for r in records if (r["model"], r.get("device") or "?") == (model, device)),
+            key=lambda r: r["size"],
+        )
+        ok = [r for r in rows if not r.get("oom") and r.get("latency_ms_median") is not None]
+        label = f"{model} ({device})"
+        line = ax_time.plot(
+            [r["size"] for r in ok], [r["latency_ms_median"] for r in ok], marker="o", label=label
+        )[0]
+        flagged = [r for r in ok if r.get("flagged")]
+        ax_time.scatter(
+            [r["size"] for r in flagged],
+            [r["latency_ms_median"] for r in flagged],
+            s=80,
+            facecolor="white",
+            edgecolor=line.get_color(),
+            zorder=3,
+        )
+        for r in rows:
+            if r.get("oom"):
+                ax_time.axvline(r["size"], color=line.get_color(), ls=":", lw=1)
+        memory = [(r["size"], r["peak_memory_mib"]) for r in ok if r.get("peak_memory_mib")]
+        if memory:
+            ax_memory.plot(*zip(*memory), marker="o", label=label, color=line.get_color())
+    ax_time.set(
+        xlabel="input side (px)",
+        ylabel="latency (ms, median)",
+        yscale="log",
+        title="Latency (hollow: flagged, dotted: out of memory)",
+    )
+    ax_memory.set(xlabel="input side (px)", ylabel="peak memory (MiB)", title="Peak memory")
+    if not ax_memory.lines:
+        ax_memory.text(0.5, 0.5, "not measured (CPU)", ha="center", transform=ax_memory.transAxes)
+    for ax in (ax_time, ax_memory):
+        ax.set_xscale("log", base=2)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=7)
+    return save(fig, path)
+
+
+def training_curves(histories: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Training loss against the step, one panel per task, one line per model and seed."""
+    tasks = sorted({h["task"] for h in histories})
+    columns = min(3, len(tasks))
+    rows = -(-len(tasks) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks):
+        colours: dict[str, Any] = {}
+        for h in sorted((h for h in histories if h["task"] == task), key=_order):
+            steps, losses = curve(h["history"])
+            colour = colours.get(h["model"])
+            label = None if colour else h["model"]
+            line = ax.plot(steps, losses, lw=1, color=colour, label=label)[0]
+            colours.setdefault(h["model"], line.get_color())
+        ax.set(xlabel="step", ylabel="training loss", yscale="log", title=task)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(tasks) :]:
+        ax.axis("off")
+    return save(fig, path)
+
+
+def _order(history: dict[str, Any]) -> tuple[str, int]:
+    return history["model"], history["seed"] if history["seed"] is not None else -1
+
+
+def curve(history: dict[str, Any]) -> tuple[list[int], list[float]]:
+    """(step at the end of each epoch, mean loss of that epoch)."""
+    steps, losses, total = [], [], 0
+    for epoch in history.get("epochs") or []:
+        total += int(epoch.get("steps") or 1)
+        steps.append(total)
+        losses.append(epoch["loss"])
+    return steps, losses
+
+
+def ablation_bars(rows: Sequence[dict[str, Any]], title: str, xlabel: str, path: Path) -> Path:
+    """PSNR of each variant (mean over seeds, bar: std), annotated with its parameters."""
+    fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(rows) + 1.4))
+    names = [r["variant"] for r in rows][::-1]
+    psnr = [r["psnr"] for r in rows][::-1]
+    errors = [r["std"] or 0.0 for r in rows][::-1]
+    bars = ax.barh(names, psnr, xerr=errors, color="#4c72b0", capsize=3)
+    for bar, r in zip(bars, rows[::-1]):
         ax.text(
             bar.get_width(),
             bar.get_y() + bar.get_height() / 2,
-            f" {v['psnr_db']:.2f} dB, {v['params'] / 1e6:.3f} M",
+            f"  {r['psnr']:.2f} dB, {r['params'] / 1e6:.3f} M",
             va="center",
             fontsize=8,
         )
-    low = min(psnr)
-    ax.set_xlim(low - 1.0, max(psnr) + 0.25 * (max(psnr) - low + 1.0) + 1.0)
-    ax.set(xlabel=f"PSNR (dB), {result['protocol']} on {result['dataset']}", title=result["title"])
-    return _save(fig, path)
+    low, high = min(psnr), max(psnr)
+    ax.set_xlim(low - 1.0, high + 0.25 * (high - low + 1.0) + 1.0)
+    ax.set(xlabel=xlabel, title=title)
+    return save(fig, path)
 
 
 def complexity_bars(records: Sequence[dict[str, Any]], path: Path) -> Path:
-    """MACs of every model (at the records' input shape) from each counter, with the paper's
-    figure."""
+    """MACs of every model (at the records' input shape) from each counter, with the paper's."""
     names = [r["model"] for r in records]
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(names) + 1.4))
     counters = [c for c in ("fvcore", "ptflops", "torch") if f"macs_{c}" in records[0]]
@@ -71,12 +210,4 @@ def complexity_bars(records: Sequence[dict[str, Any]], path: Path) -> Path:
     ax.set(xlabel=f"GMACs at {shape}", title="Compute per model, by counter")
     ax.invert_yaxis()
     ax.legend(fontsize=8)
-    return _save(fig, path)
-
-
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, path)

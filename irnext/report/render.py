@@ -1,228 +1,162 @@
-"""The pipeline report: `results/report.md` and its figures, rendered from result files only.
+"""The pipeline report: `results/report.md`, its figures and LaTeX tables, from result files only.
 
 Reads (each part optional; a missing part is said to be missing, never invented):
-    results/synth/<task>.png                  contact sheets of the synthetic benchmark
-    results/train/<task>.json                 training histories (irnext train --history)
-    results/evaluate/**/summary.json           scores (irnext evaluate), grouped by dataset/split
-    results/aggregates/*.json                 Rain13K average, DPDD groups (irnext aggregate)
-    results/cost/complexity.json              params and MACs (irnext complexity --all --json)
-    results/ablations/<study>.json            ablation studies (irnext ablate)
-    benchmarks/published/{quality,cost}.yaml  published figures with their sources
+    results/synth/<task>.png                       contact sheets of the synthetic benchmark
+    results/train/<task>/<model>-s<seed>.json      training histories (+ .run.json timings)
+    results/evaluate/<task>/<model>[-s<seed>]/     summary.json, per_image.csv, run.json
+    results/aggregates/*.json                      Rain13K average, DPDD groups
+    results/cost/complexity.json, latency/*.json, scaling/scaling.json
+    results/ablations/<study>.json                 ablation studies over seeds
+    results/visual/<task>/                         one test image restored by every model
+    benchmarks/published/{quality,cost}.yaml       published figures with their sources
+Writes the report, results/figures/*.png beside it and results/tables/*.tex.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from irnext.report import figures, tables
+from irnext.errors import InputError
+from irnext.io import atomic_write_text
+from irnext.report import figures, frames, sections, stats
+from irnext.report.frames_cost import published_for_task
+from irnext.report.load import collect
+from irnext.report.tables import TableWriter
+from irnext.report.visual import visual_grid
 
-ENVIRONMENT_KEYS = ("device_name", "torch", "cuda", "torch_num_threads", "git_commit")
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
-
-
-def collect(results: Path) -> dict[str, Any]:
-    """Every result file under `results`, grouped by kind."""
-    evaluations: dict[str, list[dict[str, Any]]] = {}
-    # Any depth: the pipeline writes evaluate/TASK/MODEL/, `irnext evaluate` alone
-    # evaluate/MODEL-DATASET-SPLIT/; summaries are grouped by what they scored.
-    for path in sorted(results.glob("evaluate/**/summary.json")):
-        summary = _read_json(path)
-        key = f"{summary.get('dataset')} / {summary.get('split')}"
-        evaluations.setdefault(key, []).append(summary)
-    complexity = results / "cost" / "complexity.json"
-    return {
-        "contact_sheets": sorted(results.glob("synth/*.png")),
-        "histories": {p.stem: _read_json(p) for p in sorted(results.glob("train/*.json"))},
-        "evaluations": evaluations,
-        "aggregates": [_read_json(p) for p in sorted(results.glob("aggregates/*.json"))],
-        "complexity": _read_json(complexity) if complexity.is_file() else None,
-        "ablations": [_read_json(p) for p in sorted(results.glob("ablations/*.json"))],
-    }
+__all__ = ["collect", "render_report"]
 
 
 def render_report(
     results: str | Path, out: str | Path, *, published: str | Path | None = None
 ) -> Path:
-    """Write the Markdown report `out` (figures beside it in `figures/`); returns its path."""
+    """Write the Markdown report `out` (figures and tables beside it); returns its path."""
     results, out = Path(results), Path(out)
     data = collect(results)
-    figure_dir = out.parent / "figures"
-    sections = [
+    data["published"] = _published(Path(published) if published else None)
+    context = sections.Context(
+        base=out.parent, figures=out.parent / "figures", table=TableWriter(out.parent / "tables")
+    )
+    parts = [
         "# irnext-bench report\n\nRendered by `irnext report` from the result files of the "
         "pipeline; every number below was measured by this suite unless a source is named.",
-        _synth_section(data, out.parent),
-        _quality_section(data, figure_dir, out.parent),
-        _ablation_section(data, figure_dir, out.parent),
-        _cost_section(data, figure_dir, out.parent),
-        _published_section(Path(published) if published else None),
-        _environment_section(data),
+        sections.synth(data, context),
+        quality(data, context),
+        sections.training(data, context),
+        sections.ablations(data, context),
+        sections.cost(data, context),
+        sections.published(data, context),
+        sections.environments(data, context),
     ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n\n".join(s for s in sections if s) + "\n")
-    return out
+    return atomic_write_text(out, "\n\n".join(p for p in parts if p) + "\n")
 
 
-def _link(path: Path, base: Path) -> str:
-    """`path` relative to the report's folder, wherever the two lie."""
-    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
-
-
-def _synth_section(data: dict[str, Any], base: Path) -> str:
-    sheets = data["contact_sheets"]
-    if not sheets:
-        return "## Synthetic benchmark\n\n(no contact sheets found)"
-    lines = [
-        "## Synthetic benchmark",
-        "",
-        "Clean photographs shipped in installed packages, degraded by physical models "
-        "(`results/synth/README.md`). Top row clean, bottom row degraded.",
-    ]
-    lines += [f"\n**{p.stem}**\n\n![{p.stem}]({_link(p, base)})" for p in sheets]
-    return "\n".join(lines)
-
-
-def _quality_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
-    lines = ["## Restoration quality", ""]
-    if not data["evaluations"] and not data["aggregates"]:
-        return "\n".join(lines + ["(no evaluations found)"])
-    for scored, summaries in sorted(data["evaluations"].items()):
-        lines += [
-            f"### {scored}",
-            "",
-            tables.quality_table(summaries),
-            "",
-        ]
-    for aggregate in data["aggregates"]:
-        title = {"dpdd": "DPDD indoor / outdoor / combined", "rain13k_average": "Rain13K average"}
-        partial = (
-            " (a split is smaller than published)" if aggregate.get("complete") is False else ""
-        )
-        lines += [
-            f"### {title[aggregate['aggregate']]}: {aggregate['model']}",
-            "",
-            f"Protocol `{aggregate['protocol']}`{partial}.",
-            "",
-            tables.aggregate_table(aggregate),
-            "",
-        ]
-    if data["histories"]:
-        path = figures.training_curves(data["histories"], figure_dir / "training_curves.png")
-        first = next(iter(data["histories"].values()))
-        runs = ", ".join(
-            f"`{h['dataset']}` {sum(e['steps'] for e in h['epochs'])} steps "
-            f"({sum(e['seconds'] for e in h['epochs']):.1f} s)"
-            for h in data["histories"].values()
-        )
-        lines += [
-            "### Training",
-            "",
-            f"Model `{first['model']}` with overrides {first.get('model_kwargs') or '{}'}, "
-            f"recipe {_recipe(first['config'])}: {runs}. Scores of such a budget show that "
-            "the pipeline runs "
-            "end to end; they say nothing of the paper's claims, which need its recipes "
-            "(`irnext train --recipe`, `irnext.training.RECIPES`) on the real datasets.",
-            "",
-            f"![training curves]({_link(path, base)})",
-        ]
-    return "\n".join(lines)
-
-
-def _recipe(config: dict[str, Any]) -> str:
-    keys = ("epochs", "batch_size", "patch_size", "lr", "fft_weight", "grad_clip", "seed")
-    return ", ".join(f"{k}={config[k]}" for k in keys if k in config)
-
-
-def _ablation_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
-    if not data["ablations"]:
-        return ""
-    lines = ["## Ablations", ""]
-    for result in data["ablations"]:
-        path = figures.ablation_bars(result, figure_dir / f"ablation_{result['study']}.png")
-        lines += [
-            f"### {result['title']}",
-            "",
-            result.get("question", ""),
-            "",
-            f"Base model `{result['base_model']}`, trained on {result['dataset']} "
-            f"({result['train_split']}) with {_recipe(result['train_config'])}; scored on "
-            f"{result['test_split']} under `{result['protocol']}`. "
-            f"Mirrors: {result.get('reference') or '-'}.",
-            "",
-            tables.ablation_table(result),
-            "",
-            f"![{result['study']}]({_link(path, base)})",
-            "",
-        ]
-    return "\n".join(lines)
-
-
-def _cost_section(data: dict[str, Any], figure_dir: Path, base: Path) -> str:
-    records = data["complexity"]
-    if not records:
-        return "## Cost\n\n(no complexity records found)"
-    path = figures.complexity_bars(records, figure_dir / "complexity.png")
-    size = "x".join(str(s) for s in records[0]["input_shape"])
-    lines = [
-        "## Cost",
-        "",
-        f"Parameters and multiply-accumulates at {size} from three counters sharing one "
-        "convention (`irnext.cost.conventions`); `paper` is the published figure and the "
-        "counter that produced it (`benchmarks/published/cost.yaml`).",
-        "",
-        tables.complexity_table(records),
-        "",
-        f"![complexity]({_link(path, base)})",
-    ]
-    inferred = [(r["model"], r["assumption"]) for r in records if r.get("assumption")]
-    if inferred:
-        lines += ["", "Inferred configurations (not published by the authors):", ""]
-        lines += [f"- `{model}`: {assumption}" for model, assumption in inferred]
-    gaps = [
-        (r["model"], r["reported"]["gap"]) for r in records if (r.get("reported") or {}).get("gap")
-    ]
-    if gaps:
-        lines += ["", "Gaps to the papers' figures:", ""]
-        lines += [f"- `{model}`: {gap}" for model, gap in gaps]
-    return "\n".join(lines)
-
-
-def _published_section(published: Path | None) -> str:
-    path = published / "quality.yaml" if published else None
+def _published(folder: Path | None) -> dict[str, Any]:
+    path = folder / "quality.yaml" if folder else None
     if path is None or not path.is_file():
-        return ""
-    entries = yaml.safe_load(path.read_text())
-    lines = ["## Published figures (each under its own paper's protocol)", ""]
-    for name, entry in entries.items():
-        if isinstance(entry, dict) and "results" in entry:
-            lines += [
-                f"**{name}** (`{entry.get('protocol', '?')}`)",
-                "",
-                tables.published_table(entry),
-                "",
-            ]
+        return {}
+    try:
+        entries = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise InputError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(entries, dict):
+        raise InputError(f"{path}: expected a mapping of dataset -> entry")
+    return entries
+
+
+QUALITY_INTRO = (
+    "Per task, every model scored on the same test images under the task's protocol. "
+    "`PSNR 95 % CI` is the percentile bootstrap interval of the mean over test images "
+    f"({stats.RESAMPLES:,} resamples of the image indices, fixed seed); `vs ...` columns are "
+    "paired differences (this row minus the named model), image by image, with their bootstrap "
+    "interval, marked `*` when the interval excludes zero (significant). With several seeds a "
+    "score is the mean ± standard deviation over seeds and the paired difference is pooled "
+    "over seeds (per image, each model's seed-mean score). A latency marked `flagged` was "
+    "taken on a busy machine or with a wide spread and is not a result. `published` figures "
+    "were measured on the named real dataset under its paper's protocol: not comparable with "
+    "the synthetic benchmark's scores, given for scale only."
+)
+
+
+def quality(data: dict[str, Any], context: sections.Context) -> str:
+    lines = ["## Restoration quality", ""]
+    evaluations = data["evaluations"]
+    if not evaluations and not data["aggregates"]:
+        return "\n".join(lines + ["(no evaluations found)"])
+    lines += [QUALITY_INTRO, ""]
+    cost = {r["model"]: r for r in data["complexity"]}
+    latency = {}
+    for record in data["latency"]:  # the first record of a model: its 256x256 timing
+        latency.setdefault(record["model"], record)
+    tasks = sorted({e["task"] for e in evaluations})
+    points = {}
+    for task in tasks:
+        runs = [e for e in evaluations if e["task"] == task]
+        lines += _task(task, runs, cost, latency, data, context, points)
+    if len(points) > 1:
+        path = figures.psnr_vs_macs_overview(points, context.figures / "psnr_vs_macs.png")
+        lines += ["### Overview", "", f"![PSNR against MACs]({context.link(path)})", ""]
+    lines += sections.configurations(data, {e["model"] for e in evaluations})
+    lines += sections.aggregates(data, context)
     return "\n".join(lines)
 
 
-def _environment_section(data: dict[str, Any]) -> str:
-    stamps: dict[tuple, str] = {}
-    records = [
-        *data["histories"].values(),
-        *[s for v in data["evaluations"].values() for s in v],
-        *(data["complexity"] or []),
-        *data["ablations"],
+def _task(task, runs, cost, latency, data, context, points) -> list[str]:
+    records = frames.evaluation_runs(runs)
+    published = published_for_task(data["published"], task)
+    table, irnext = frames.quality_frame(records, cost, latency, published)
+    first = runs[0]["summary"]
+    slug = task.replace(" / ", "-").replace(" ", "_")
+    lines = [
+        f"### {task}",
+        "",
+        f"`{first.get('dataset')}` ({first.get('split')}), protocol `{first.get('protocol')}`, "
+        f"{first.get('count')} images.",
+        "",
+        context.table(table, f"quality_{slug}"),
+        "",
     ]
-    for record in records:
-        env = record.get("environment") or {}
-        stamps.setdefault(tuple(env.get(k) for k in ENVIRONMENT_KEYS), env.get("timestamp_utc"))
-    if not stamps:
-        return ""
-    rows = [[*key, stamp] for key, stamp in stamps.items()]
-    return "## Environments\n\n" + tables.markdown_table([*ENVIRONMENT_KEYS, "first seen"], rows)
+    scores = frames.seed_scores(records)
+    task_points = [
+        {
+            "model": model,
+            "psnr": s.psnr,
+            "std": None if s.psnr_std != s.psnr_std else s.psnr_std,  # NaN: one seed
+            "gmacs": (cost.get(model) or {}).get("gmacs_torch"),
+            "params": (cost.get(model) or {}).get("params") or 0,
+        }
+        for model, s in scores.iterrows()
+        if s.psnr == s.psnr and (model == "identity" or model in cost)
+    ]
+    if any(p["gmacs"] is not None for p in task_points):
+        points[task] = task_points
+        path = figures.psnr_vs_macs(task_points, task, context.figures / f"psnr_vs_macs_{slug}.png")
+        lines += [f"![PSNR against MACs, {task}]({context.link(path)})", ""]
+    spec = data["visuals"].get(task)
+    if spec:
+        psnr = _visual_scores(spec, runs)
+        path = visual_grid(spec, task, context.figures / f"visual_{slug}.png", psnr)
+        lines += [
+            f"Test image `{spec.get('image', '?')}`, restored by each model (seed 0); the crop is "
+            "the window where the input's error is largest.",
+            "",
+            f"![visual comparison, {task}]({context.link(path)})",
+            "",
+        ]
+    return lines
+
+
+def _visual_scores(spec: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Per panel, the PSNR of the shown image (the identity's is the input's)."""
+    found: dict[str, float] = {}
+    name = spec.get("image")
+    for run in sorted(runs, key=lambda r: -1 if r["seed"] is None else r["seed"]):
+        table = run["per_image"]
+        if name is None or table is None or name not in table.index or "psnr_db" not in table:
+            continue
+        panel = "input" if run["model"] == "identity" else run["model"]
+        found.setdefault(panel, float(table.loc[name, "psnr_db"]))
+    return found

@@ -1,21 +1,23 @@
-"""Markdown tables rendered from result records (plain dicts read from JSON)."""
+"""Tables rendered from one display frame: the Markdown in the report and the booktabs LaTeX in
+results/tables/ come from the same strings, so the two can never disagree."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub-flavoured table; numbers are formatted by `cell`."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+from irnext.io import atomic_write_text
+
+PLUS_MINUS = "±"
 
 
 def cell(value: Any, digits: int = 2) -> str:
-    if value is None:
+    """A number or value as the tables show it ('-' for a missing one)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -23,158 +25,50 @@ def cell(value: Any, digits: int = 2) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         if math.isinf(value):
-            return "inf"
+            return "inf" if value > 0 else "-inf"
         return f"{value:.{digits}f}" if abs(value) >= 1 or value == 0 else f"{value:.4f}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return str(value).replace("\n", " ")
 
 
-def quality_table(summaries: Sequence[dict[str, Any]]) -> str:
-    """One row per evaluated model: protocol, image count, mean PSNR / SSIM (and MAE)."""
-    rows = []
-    for s in summaries:
-        means = s["means"]
-        rows.append(
-            [
-                s["model"],
-                s["protocol"],
-                s["count"],
-                _psnr_mean(s),
-                _four(means.get("ssim")),
-                _four(means.get("mae")),
-            ]
-        )
-    return markdown_table(["model", "protocol", "images", "PSNR (dB)", "SSIM", "MAE"], rows)
+def frame(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """A display frame: every cell already a string (numbers through `cell`)."""
+    cells = [[v if isinstance(v, str) else cell(v) for v in row] for row in rows]
+    return pd.DataFrame(cells, columns=list(header), dtype=object)
 
 
-def aggregate_table(aggregate: dict[str, Any]) -> str:
-    """The papers' cross-set figures (`irnext aggregate`): one row per set or scene category,
-    the aggregate last. Rain13K: each set's mean, then the mean of the five."""
-    if aggregate["aggregate"] == "dpdd":
-        parts = [(g, aggregate[g]) for g in ("indoor", "outdoor", "combined")]
-        header = ["scenes", "images", "PSNR (dB)", "SSIM", "MAE"]
-        rows = [
-            [name, v["count"], v.get("psnr_db"), _four(v.get("ssim")), _four(v.get("mae"))]
-            for name, v in parts
-        ]
-        return markdown_table(header, rows)
-    sets = [(name, means) for name, means in aggregate["per_set"].items()]
-    rows = [[name, means.get("psnr_db"), _four(means.get("ssim"))] for name, means in sets]
-    means = aggregate["means"]
-    rows.append(["**average**", means.get("psnr_db"), _four(means.get("ssim"))])
-    return markdown_table(["set", "PSNR (dB)", "SSIM"], rows)
+def to_markdown(table: pd.DataFrame) -> str:
+    """A GitHub-flavoured table of the display frame."""
+
+    def escape(text: Any) -> str:
+        return str(text).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(escape(c) for c in table.columns) + " |"]
+    lines.append("|" + "---|" * len(table.columns))
+    lines += ["| " + " | ".join(escape(v) for v in row) + " |" for row in table.to_numpy()]
+    return "\n".join(lines)
 
 
-def _psnr_mean(summary: dict[str, Any]) -> float | str | None:
-    """A null mean PSNR with identical pairs in the set is +inf (JSON has no infinity)."""
-    value = summary["means"].get("psnr_db")
-    if value is None and summary.get("psnr_db_infinite_count"):
-        return f"inf ({summary['psnr_db_infinite_count']} identical)"
-    return value
+def to_latex(table: pd.DataFrame, name: str) -> str:
+    """booktabs `tabular` of the display frame (first column left, the others right)."""
+    body = table.to_latex(
+        index=False, escape=True, column_format="l" + "r" * (len(table.columns) - 1)
+    )
+    body = body.replace(PLUS_MINUS, r"$\pm$")
+    return f"% {name}: rendered by `irnext report` from the result files (needs booktabs)\n{body}"
 
 
-def _four(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    return to_markdown(frame(header, rows))
 
 
-def complexity_table(records: Sequence[dict[str, Any]]) -> str:
-    rows = []
-    for r in records:
-        reported = r.get("reported") or {}
-        rows.append(
-            [
-                r["model"] + (" (inferred)" if r.get("assumption") else ""),
-                r["params"],
-                r["macs_fvcore"] / 1e9 if "macs_fvcore" in r else None,
-                r["macs_ptflops"] / 1e9 if "macs_ptflops" in r else None,
-                r["macs_torch"] / 1e9 if "macs_torch" in r else None,
-                _reported(reported),
-                len(r.get("uncounted_ops", [])),
-            ]
-        )
-    header = [
-        "model",
-        "params",
-        "GMACs fvcore",
-        "GMACs ptflops",
-        "GMACs torch",
-        "paper (counter)",
-        "uncounted ops",
-    ]
-    return markdown_table(header, rows)
+class TableWriter:
+    """Renders each table as Markdown and writes its LaTeX twin to `folder`/<name>.tex."""
 
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: list[Path] = []
 
-def _reported(reported: dict[str, Any]) -> str:
-    if not reported or reported.get("gmacs") is None:
-        return "-"
-    return f"{reported['gmacs']:g} G ({reported.get('counter', '?')})"
-
-
-def ablation_table(result: dict[str, Any]) -> str:
-    """Variants of one study with the PSNR difference to the first (reference) row, paired
-    image by image: mean difference +- its standard error over the test images."""
-    variants = result["variants"]
-    first = variants[0]
-    rows = []
-    for v in variants:
-        overrides = {**v.get("model_kwargs", {}), **v.get("train_overrides", {})}
-        delta = "-" if v is first else _paired_difference(v, first)
-        rows.append(
-            [
-                v["variant"],
-                _overrides(overrides),
-                v["params"],
-                v["gmacs_256"],
-                v["psnr_db"],
-                delta,
-                _four(v["ssim"]),
-                v["train_seconds"],
-            ]
-        )
-    header = [
-        "variant",
-        "overrides",
-        "params",
-        "GMACs @256",
-        "PSNR (dB)",
-        f"vs {first['variant']} (dB, paired, +- s.e.)",
-        "SSIM",
-        "train (s)",
-    ]
-    return markdown_table(header, rows)
-
-
-def paired_difference(a: dict[str, float], b: dict[str, float]) -> tuple[float, float | None]:
-    """Mean and standard error of a[name] - b[name] over the names both score."""
-    names = sorted(set(a) & set(b))
-    if not names:
-        raise ValueError("no image is scored in both records")
-    diffs = [a[n] - b[n] for n in names]
-    mean = sum(diffs) / len(diffs)
-    if len(diffs) < 2:
-        return mean, None
-    variance = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)
-    return mean, math.sqrt(variance / len(diffs))
-
-
-def _paired_difference(variant: dict[str, Any], reference: dict[str, Any]) -> str:
-    ours, theirs = variant.get("psnr_db_per_image"), reference.get("psnr_db_per_image")
-    if not ours or not theirs:  # records without per-image scores: difference of means
-        return _signed(variant["psnr_db"] - reference["psnr_db"])
-    mean, error = paired_difference(ours, theirs)
-    return _signed(mean) + ("" if error is None else f" +- {error:.2f}")
-
-
-def _overrides(overrides: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "(none)"
-
-
-def _signed(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.2f}"
-
-
-def published_table(entry: dict[str, Any]) -> str:
-    rows = [
-        [r["model"], r.get("psnr_db"), _four(r.get("ssim")), r.get("source", ""), r.get("note", "")]
-        for r in entry.get("results", [])
-    ]
-    return markdown_table(["model", "PSNR (dB)", "SSIM", "source", "note"], rows)
+    def __call__(self, table: pd.DataFrame, name: str) -> str:
+        path = atomic_write_text(self.folder / f"{name}.tex", to_latex(table, name))
+        self.written.append(path)
+        return to_markdown(table)

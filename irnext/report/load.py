@@ -1,0 +1,175 @@
+"""Reading the pipeline's result files (layout: docs of `irnext report`, results/ tree).
+
+Every reader names the file it failed on: a truncated or malformed JSON or CSV is an
+`InputError` with the path (and line/column), never a traceback. Nothing is invented: a part
+that is absent is returned empty and the report says it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from irnext.errors import InputError
+
+_SEEDED = re.compile(r"^(?P<model>.+)-s(?P<seed>\d+)$")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror or error}") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}; "
+            "a truncated file? rerun the stage that writes it"
+        ) from None
+
+
+def require(record: Any, keys: Iterable[str], path: Path, kind: type = dict) -> Any:
+    """`record` must be a `kind` (a mapping: holding `keys`); names the file otherwise."""
+    if not isinstance(record, kind):
+        raise InputError(f"{path}: expected a JSON {kind.__name__}, got {type(record).__name__}")
+    if kind is dict:
+        missing = [k for k in keys if k not in record]
+        if missing:
+            raise InputError(f"{path}: missing key(s) {', '.join(missing)}")
+    return record
+
+
+def read_per_image(path: Path) -> pd.DataFrame | None:
+    """per_image.csv (name, group, height, width, metrics...) indexed by image name."""
+    if not path.is_file():
+        return None
+    try:
+        frame = pd.read_csv(path, dtype={"name": str, "group": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: not a readable CSV: {error}") from None
+    if "name" not in frame.columns:
+        raise InputError(f"{path}: no 'name' column (columns: {', '.join(frame.columns)})")
+    return frame.set_index("name")
+
+
+def split_seed(run: str) -> tuple[str, int | None]:
+    """'restormer-mini-s1' -> ('restormer-mini', 1); an unseeded folder name -> (name, None)."""
+    match = _SEEDED.match(run)
+    return (match["model"], int(match["seed"])) if match else (run, None)
+
+
+def evaluations(results: Path) -> list[dict[str, Any]]:
+    """Every evaluate/**/summary.json with its per-image scores and run stamp.
+
+    evaluate/<task>/<model>-s<seed>/ (and evaluate/<task>/identity/) are keyed by the task
+    folder; summaries elsewhere (`irnext evaluate`'s default folder) by their dataset/split.
+    """
+    found = []
+    root = results / "evaluate"
+    for path in sorted(root.glob("**/summary.json")):
+        summary = require(read_json(path), ("model", "means"), path)
+        parts = path.relative_to(root).parts
+        seed = split_seed(parts[1])[1] if len(parts) == 3 else None
+        task = parts[0] if len(parts) == 3 else f"{summary.get('dataset')} / {summary.get('split')}"
+        run = path.parent / "run.json"
+        found.append(
+            {
+                "task": task,
+                "model": summary["model"],
+                "seed": seed,
+                "summary": summary,
+                "per_image": read_per_image(path.parent / "per_image.csv"),
+                "run": read_json(run) if run.is_file() else None,
+                "path": path,
+            }
+        )
+    return found
+
+
+def histories(results: Path) -> list[dict[str, Any]]:
+    """train/<task>/<model>-s<seed>.json (and the older train/<task>.json)."""
+    found = []
+    for path in sorted((results / "train").glob("**/*.json")):
+        if path.name.endswith(".run.json"):
+            continue
+        history = require(read_json(path), ("model",), path)
+        nested = path.parent != results / "train"
+        task = path.parent.name if nested else path.stem
+        seed = split_seed(path.stem)[1] if nested else (history.get("config") or {}).get("seed")
+        run = path.with_name(path.stem + ".run.json")
+        found.append(
+            {
+                "task": task,
+                "model": history["model"],
+                "seed": seed,
+                "history": history,
+                "run": read_json(run) if run.is_file() else None,
+                "path": path,
+            }
+        )
+    return found
+
+
+def records(path: Path, keys: Iterable[str]) -> list[dict[str, Any]]:
+    """A JSON list of records (or one record), each holding `keys`; [] if the file is absent."""
+    if not path.is_file():
+        return []
+    value = read_json(path)
+    rows = value if isinstance(value, list) else [value]
+    return [require(r, keys, path) for r in rows]
+
+
+def latency(results: Path) -> list[dict[str, Any]]:
+    found = []
+    for path in sorted((results / "latency").glob("*.json")):
+        if not path.name.endswith(".run.json"):
+            found += records(path, ("model", "latency_ms_median"))
+    return found
+
+
+def ablations(results: Path) -> list[dict[str, Any]]:
+    found = []
+    for path in sorted((results / "ablations").glob("*.json")):
+        if path.name.endswith(".run.json"):
+            continue
+        study = require(read_json(path), ("study", "title", "variants"), path)
+        for variant in require(study["variants"], (), path, kind=list):
+            require(variant, ("variant", "params"), path)
+        run = path.with_name(path.stem + ".run.json")
+        found.append({**study, "_run": read_json(run) if run.is_file() else None, "_path": path})
+    return found
+
+
+def visuals(results: Path) -> dict[str, dict[str, Any]]:
+    """visual/<task>/visual.json with the folder it describes."""
+    found = {}
+    for path in sorted((results / "visual").glob("*/visual.json")):
+        found[path.parent.name] = {
+            **require(read_json(path), ("models",), path),
+            "_folder": path.parent,
+        }
+    return found
+
+
+def collect(results: Path) -> dict[str, Any]:
+    """Every result file under `results`, grouped by kind."""
+    complexity = results / "cost" / "complexity.json"
+    run = results / "cost" / "complexity.run.json"
+    return {
+        "contact_sheets": sorted(results.glob("synth/*.png")),
+        "evaluations": evaluations(results),
+        "histories": histories(results),
+        "aggregates": [read_json(p) for p in sorted(results.glob("aggregates/*.json"))],
+        "complexity": records(complexity, ("model", "params")),
+        "complexity_run": read_json(run) if run.is_file() else None,
+        "latency": latency(results),
+        "scaling": records(results / "scaling" / "scaling.json", ("model", "size")),
+        "ablations": ablations(results),
+        "visuals": visuals(results),
+    }
