@@ -115,7 +115,35 @@ def atomic_write_json(path: str | Path, value: Any, *, indent: int | None = 2) -
 def atomic_torch_save(obj: Any, path: str | Path) -> Path:
     import torch
 
-    return atomic_write(path, lambda handle: torch.save(obj, handle))
+    def write(handle: IO[bytes]) -> None:
+        recorder = _ErrorRecorder(handle)
+        try:
+            torch.save(obj, recorder)
+        except RuntimeError:
+            # torch's zip writer turns a failed write into "unexpected pos ..."; the errno
+            # (ENOSPC, EFBIG) is what the user needs, so the recorded OSError is raised.
+            if recorder.error is not None:
+                raise recorder.error from None
+            raise
+
+    return atomic_write(path, write)
+
+
+class _ErrorRecorder:
+    """A write-only file wrapper that remembers the first OSError of `write`."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle, self.error = handle, None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as error:
+            self.error = self.error or error
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
 
 
 def atomic_save_safetensors(
