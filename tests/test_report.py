@@ -176,7 +176,17 @@ def test_report_renders_every_result(results):
 
 def test_missing_parts_are_said_to_be_missing(tmp_path):
     text = render_report(tmp_path, tmp_path / "report.md").read_text()
-    assert "(no evaluations found)" in text and "(no complexity records found)" in text
+    for part in (
+        "evaluations",
+        "complexity records",
+        "latency records",
+        "scaling records",
+        "ablation studies",
+        "training histories",
+        "environment stamps",
+        "contact sheets",
+    ):
+        assert f"(no {part} found)" in text
 
 
 def test_a_report_outside_the_results_folder_links_its_figures_relatively(results, tmp_path):

@@ -114,7 +114,7 @@ def _recipe(config: dict[str, Any]) -> str:
 
 def ablations(data: dict[str, Any], context: Context) -> str:
     if not data["ablations"]:
-        return ""
+        return "## Ablations\n\n(no ablation studies found)"
     lines = [
         "## Ablations",
         "",
@@ -182,6 +182,8 @@ def cost(data: dict[str, Any], context: Context) -> str:
     if data["scaling"]:
         path = figures.scaling(data["scaling"], context.figures / "scaling.png")
         lines += ["", "### Scaling with resolution", "", f"![scaling]({context.link(path)})"]
+    else:
+        lines += ["", "(no scaling records found)"]
     return "\n".join(lines)
 
 
