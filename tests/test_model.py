@@ -21,6 +21,7 @@ SWITCHES = {
     "one_pool": dict(pool_sizes=(2,)),
     "no_lam": dict(lam=False),
     "no_freq_mod": dict(frequency_modulation=False),
+    "no_freq_mod_skip": dict(frequency_modulation=False, lam_skip=True),
     "groups_4": dict(filter_groups=4),
     "kernel_5": dict(filter_kernel=5),
     "single_input": dict(multi_input=False),
@@ -63,17 +64,51 @@ def test_constructor_is_keyword_only():
         irnext.IRNeXt(4)  # type: ignore[misc]
 
 
-def check_trains(model: torch.nn.Module, height: int, width: int) -> list[torch.Tensor]:
-    model.train()
-    x = torch.rand(2, 3, height, width)
+# At initialisation lambda_l = 0 multiplies the LAM's whole low-pass path (and W's gradient is
+# lambda_l * (low - mean)), so exactly these parameters of each modulated LAM get zero gradient.
+GATED_AT_INIT = ("freq_weight", "kernel_head.weight", "norm.weight", "norm.bias")
+
+
+def _gated_lam_parameters(model: torch.nn.Module) -> set[str]:
+    return {
+        f"{name}.{suffix}"
+        for name, module in model.named_modules()
+        if isinstance(module, DynamicFilter) and module.frequency_modulation
+        for suffix in GATED_AT_INIT
+    }
+
+
+def _zero_gradients(model: torch.nn.Module, x: torch.Tensor) -> tuple[list, set[str]]:
+    model.zero_grad(set_to_none=True)
     outputs = model(x)
-    assert outputs[-1].shape == x.shape
-    for out in outputs:
-        assert torch.isfinite(out).all()
     sum(out.square().mean() for out in outputs).backward()
     missing = [name for name, p in model.named_parameters() if p.grad is None]
     assert not missing, f"parameters without gradient: {missing}"
+    return outputs, {n for n, p in model.named_parameters() if not p.grad.any()}
+
+
+def check_trains(model: torch.nn.Module, height: int, width: int) -> list[torch.Tensor]:
+    """Forward, backward: every parameter gets a non-zero gradient, except (at initialisation)
+    the LAM parameters that lambda_l = 0 gates; once lambda_l and W move, those too."""
+    model.train()
+    x = torch.rand(2, 3, height, width)
+    outputs, zero = _zero_gradients(model, x)
+    assert outputs[-1].shape == x.shape
+    for out in outputs:
+        assert torch.isfinite(out).all()
+    assert zero == _gated_lam_parameters(model)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, DynamicFilter) and module.frequency_modulation:
+                module.lambda_low.fill_(0.5)
+                module.freq_weight.fill_(0.1)
+    assert _zero_gradients(model, x)[1] == set()
     return outputs
+
+
+def test_seventy_two_parameters_of_the_release_are_gated_at_initialisation():
+    # 6 stages x 3 MSM branches = 18 LAMs, 4 gated parameters each.
+    assert len(_gated_lam_parameters(irnext.IRNeXt())) == 72
 
 
 @pytest.mark.parametrize("switch", sorted(SWITCHES))
@@ -119,6 +154,70 @@ def test_removed_component_removes_parameters_and_compute(switch):
     assert n_params(ablated) < n_params(paper)
     if switch != "no_freq_mod":  # the modulation is element-wise: no MACs either way
         assert macs(ablated) < macs(paper)
+
+
+def _lam_by_hand(lam: DynamicFilter, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The LAM formula written out: kernel tanh(BN(conv1x1(GAP x))) per group, applied to the
+    reflect-padded x by explicit sums over the k x k window; returns (low, channel mean)."""
+    n, c, h, w = x.shape
+    k, groups = lam.kernel_size, lam.groups
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    predicted = torch.einsum("oc,nc->no", lam.kernel_head.weight[:, :, 0, 0], mean[:, :, 0, 0])
+    bn = lam.norm  # eval mode: running statistics
+    normed = (predicted - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps)
+    kernels = torch.tanh(normed * bn.weight + bn.bias).view(n, groups, k, k)
+    padded = torch.nn.functional.pad(x, [k // 2] * 4, mode="reflect")
+    low = torch.zeros_like(x)
+    for channel in range(c):
+        kernel = kernels[:, channel // (c // groups)]
+        for i in range(k):
+            for j in range(k):
+                low[:, channel] += (
+                    kernel[:, i, j, None, None] * padded[:, channel, i : i + h, j : j + w]
+                )
+    return low, mean
+
+
+def test_lam_formula_against_a_hand_computation():
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 5, 6)
+    lam = DynamicFilter(4, groups=2).eval()
+    with torch.no_grad():
+        lam.norm.running_mean.uniform_(-0.1, 0.1)
+        lam.norm.running_var.uniform_(0.5, 2.0)
+        for param in (lam.freq_weight, lam.lambda_low, lam.lambda_high):
+            param.uniform_(-1.0, 1.0)
+        low, mean = _lam_by_hand(lam, x)
+        w, l_low, l_high = (
+            lam.freq_weight,
+            lam.lambda_low[:, None, None],
+            lam.lambda_high[:, None, None],
+        )
+        expected = l_low * (low * (1 + w) - w * mean) + (1 + l_high) * x
+        torch.testing.assert_close(lam(x), expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_both_definitions_without_frequency_modulation(skip):
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 5, 6)
+    lam = DynamicFilter(4, groups=2, frequency_modulation=False, skip=skip).eval()
+    assert not any("lambda" in n or "freq" in n for n, _ in lam.named_parameters())
+    with torch.no_grad():
+        low, _ = _lam_by_hand(lam, x)
+        # skip: the modulated formula with W = 0, lambda_l = 1, lambda_h = 0 fixed.
+        expected = 1.0 * (low * (1 + 0.0) - 0.0) + (1 + 0.0) * x if skip else low
+        torch.testing.assert_close(lam(x), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_lam_skip_is_a_network_switch_without_parameters():
+    plain = irnext.IRNeXt(**SMALL, frequency_modulation=False)
+    skip = irnext.IRNeXt(**SMALL, frequency_modulation=False, lam_skip=True)
+    assert skip.config["lam_skip"] is True and n_params(skip) == n_params(plain)
+    lams = [m for m in skip.modules() if isinstance(m, DynamicFilter)]
+    assert lams and all(m.skip for m in lams)
+    with pytest.raises(ValueError, match="frequency_modulation=False"):
+        irnext.IRNeXt(**SMALL, lam_skip=True)
 
 
 def test_lam_starts_as_identity():

@@ -71,7 +71,12 @@ class DynamicFilter(nn.Module):
     A per-image, per-group k x k kernel is predicted from the globally pooled features
     (tanh(BN(conv1x1(GAP(x))))) and applied to x. With `frequency_modulation`, the low-pass part
     and the residual high frequencies are re-weighted per channel by W, lambda_l and lambda_h
-    (all zero-initialised, so the module starts as the identity; official `dynamic_filter`).
+    (all zero-initialised, so the module starts as the identity; official `dynamic_filter`):
+    out = lambda_l * (low * (1 + W) - W * mean) + (1 + lambda_h) * x.
+
+    Without it, two definitions: the low-pass output alone (`skip=False`), or the same formula
+    with W = 0, lambda_l = 1, lambda_h = 0 fixed (`skip=True`: out = low + x, the pass-through
+    of x kept). Neither has parameters of its own.
     """
 
     def __init__(
@@ -81,8 +86,11 @@ class DynamicFilter(nn.Module):
         groups: int = 8,
         kernel_size: int = 3,
         frequency_modulation: bool = True,
+        skip: bool = False,
     ) -> None:
         super().__init__()
+        if skip and frequency_modulation:
+            raise ValueError("lam_skip applies only with frequency_modulation=False")
         if channels % groups:
             raise ValueError(f"filter_groups={groups} must divide the channel count {channels}")
         if kernel_size % 2 == 0:
@@ -92,7 +100,7 @@ class DynamicFilter(nn.Module):
         # NOTE: BatchNorm over an N x G*k*k x 1 x 1 tensor: training needs batch size >= 2.
         self.norm = nn.BatchNorm2d(groups * kernel_size**2)
         nn.init.kaiming_normal_(self.kernel_head.weight, mode="fan_out", nonlinearity="relu")
-        self.frequency_modulation = frequency_modulation
+        self.frequency_modulation, self.skip = frequency_modulation, skip
         if frequency_modulation:
             self.freq_weight = nn.Parameter(torch.zeros(channels, 1, 1))  # W ("inside_all")
             self.lambda_low = nn.Parameter(torch.zeros(channels))
@@ -104,7 +112,7 @@ class DynamicFilter(nn.Module):
         k = self.kernel_size
         low = apply_dynamic_filter(x, kernels.reshape(x.shape[0], self.groups, k, k))
         if not self.frequency_modulation:
-            return low
+            return low + x if self.skip else low
         low = low * (1 + self.freq_weight) - self.freq_weight * mean
         return self.lambda_low[:, None, None] * low + (1 + self.lambda_high[:, None, None]) * x
 
@@ -125,6 +133,7 @@ class MultiScaleModule(nn.Module):
         filter_groups: int = 8,
         filter_kernel: int = 3,
         frequency_modulation: bool = True,
+        lam_skip: bool = False,
     ) -> None:
         super().__init__()
         self.pool_sizes = tuple(pool_sizes)
@@ -137,6 +146,7 @@ class MultiScaleModule(nn.Module):
                 groups=filter_groups,
                 kernel_size=filter_kernel,
                 frequency_modulation=frequency_modulation,
+                skip=lam_skip,
             )
             if lam
             else nn.Identity()

@@ -31,8 +31,12 @@ class IRNeXt(nn.Module):
         msm: use the multi-scale module in the last block of each stage.
         pool_sizes: MSM branch pooling factors, coarse to fine; their number is the branch count.
         lam: filter each MSM branch with the local attention module (else the identity).
-        frequency_modulation: LAM re-weights low/high frequencies (W, lambda_l, lambda_h);
-            without it the LAM returns its low-pass output.
+        frequency_modulation: LAM re-weights low/high frequencies (W, lambda_l, lambda_h):
+            out = lambda_l * (low * (1 + W) - W * mean) + (1 + lambda_h) * x. Without it the
+            LAM returns its low-pass output `low` (default), or `low + x` with `lam_skip`.
+        lam_skip: only with frequency_modulation=False: keep the pass-through of x, i.e. the
+            formula above with W = 0, lambda_l = 1, lambda_h = 0 fixed (out = low + x), so
+            that only the learned re-weighting is removed.
         filter_groups: channel groups sharing one predicted kernel in the LAM.
         filter_kernel: size of the predicted LAM kernel.
         multi_input: feed downscaled inputs through SCM/FAM into levels 2 and 3.
@@ -57,6 +61,7 @@ class IRNeXt(nn.Module):
         pool_sizes: Sequence[int] = (8, 4, 2),
         lam: bool = True,
         frequency_modulation: bool = True,
+        lam_skip: bool = False,
         filter_groups: int = 8,
         filter_kernel: int = 3,
         multi_input: bool = True,
@@ -67,6 +72,8 @@ class IRNeXt(nn.Module):
         super().__init__()
         pool_sizes = tuple(int(p) for p in pool_sizes)
         _check_arguments(num_res, width, msm, pool_sizes, input_downsample, upsample)
+        if lam_skip and frequency_modulation:
+            raise ValueError("lam_skip=True applies only with frequency_modulation=False")
         self.config = dict(
             num_res=num_res,
             width=width,
@@ -74,6 +81,7 @@ class IRNeXt(nn.Module):
             pool_sizes=pool_sizes,
             lam=lam,
             frequency_modulation=frequency_modulation,
+            lam_skip=lam_skip,
             filter_groups=filter_groups,
             filter_kernel=filter_kernel,
             multi_input=multi_input,
@@ -90,6 +98,7 @@ class IRNeXt(nn.Module):
             filter_groups=filter_groups,
             filter_kernel=filter_kernel,
             frequency_modulation=frequency_modulation,
+            lam_skip=lam_skip,
         )
         stage_kwargs = dict(num_res=num_res, msm_kwargs=msm_kwargs if msm else None)
 
