@@ -300,6 +300,9 @@ def test_a_truncated_summary_is_an_input_error_naming_file_and_line(tmp_path, ca
         ("ablations/depth.json", "[1, 2]", "expected a JSON dict"),
         ("latency/nafnet-mini.json", '{"model": "nafnet-mini"}', "missing key.*latency_ms"),
         ("visual/haze/visual.json", '{"models": [], "crop": [30, 30, 16]}', "outside"),
+        ("evaluate/rain/identity/per_image.csv", "name,psnr_db\na,x\n", "'psnr_db' is not num"),
+        ("evaluate/rain/identity/per_image.csv", "name,psnr_db\na,1\na,2\n", "names repeat"),
+        ("train/rain/nafnet-mini-s1.json", '{"model": "m", "epochs": [{}]}', "missing key.*loss"),
     ],
 )
 def test_malformed_records_are_named(tmp_path, relative, content, message):

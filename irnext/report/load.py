@@ -55,6 +55,16 @@ def read_per_image(path: Path) -> pd.DataFrame | None:
         raise InputError(f"{path}: not a readable CSV: {error}") from None
     if "name" not in frame.columns:
         raise InputError(f"{path}: no 'name' column (columns: {', '.join(frame.columns)})")
+    for metric in ("psnr_db", "ssim"):
+        if metric in frame.columns:
+            try:
+                frame[metric] = frame[metric].astype(float)
+            except ValueError as error:
+                raise InputError(f"{path}: column {metric!r} is not numeric: {error}") from None
+    if frame["name"].duplicated().any():
+        raise InputError(
+            f"{path}: image names repeat: {sorted(set(frame['name'][frame['name'].duplicated()]))}"
+        )
     return frame.set_index("name")
 
 
@@ -74,6 +84,7 @@ def evaluations(results: Path) -> list[dict[str, Any]]:
     root = results / "evaluate"
     for path in sorted(root.glob("**/summary.json")):
         summary = require(read_json(path), ("model", "means"), path)
+        require(summary["means"], (), path)
         parts = path.relative_to(root).parts
         seed = split_seed(parts[1])[1] if len(parts) == 3 else None
         task = parts[0] if len(parts) == 3 else f"{summary.get('dataset')} / {summary.get('split')}"
@@ -98,7 +109,9 @@ def histories(results: Path) -> list[dict[str, Any]]:
     for path in sorted((results / "train").glob("**/*.json")):
         if path.name.endswith(".run.json"):
             continue
-        history = require(read_json(path), ("model",), path)
+        history = require(read_json(path), ("model", "epochs"), path)
+        for epoch in require(history["epochs"], (), path, kind=list):
+            require(epoch, ("loss",), path)
         nested = path.parent != results / "train"
         task = path.parent.name if nested else path.stem
         seed = split_seed(path.stem)[1] if nested else (history.get("config") or {}).get("seed")
