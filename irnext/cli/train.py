@@ -227,14 +227,24 @@ def _resumed(path: Path, training: dict, name: str, overrides: dict):
         differs.insert(0, f"model ({info.get('model_name')})")
     if differs:
         raise InputError(f"{path}: was trained with different {', '.join(differs)}")
-    _same_model_kwargs(path, name, overrides, info["model_kwargs"])
+    _same_model_kwargs(path, model, _meta_model(name, overrides))
     return model.train(), info["resume"]
 
 
-def _same_model_kwargs(path: Path, name: str, overrides: dict, saved: dict) -> None:
-    with torch.device("meta"):  # the keywords these overrides resolve to, without weights
-        wanted = create_model(name, **overrides).irnext_spec["kwargs"]
-    plain = json.loads(json.dumps({"saved": saved, "wanted": wanted}, default=list))
+def _meta_model(name: str, overrides: dict) -> torch.nn.Module:
+    with torch.device("meta"):  # the configuration these overrides give, without weights
+        return create_model(name, **overrides)
+
+
+def _resolved(model: torch.nn.Module) -> dict:
+    """Every keyword of the model, defaults included where the architecture records them."""
+    config = getattr(model, "config", None)
+    return dict(config) if isinstance(config, dict) else dict(model.irnext_spec["kwargs"])
+
+
+def _same_model_kwargs(path: Path, saved: torch.nn.Module, wanted: torch.nn.Module) -> None:
+    both = {"saved": _resolved(saved), "wanted": _resolved(wanted)}
+    plain = json.loads(json.dumps(both, default=list))
     for key in sorted(set(plain["saved"]) | set(plain["wanted"])):
         mine, theirs = plain["wanted"].get(key), plain["saved"].get(key)
         if mine != theirs:
