@@ -91,7 +91,10 @@ def _describe_load_error(error: Exception) -> str:
             f"a pickle of Python objects){detail}"
         )
     first_line = text.splitlines()[0] if text else ""
-    return f"{type(error).__name__}: {first_line}"
+    return (
+        "not a torch file of tensors and plain data (random bytes or another format; "
+        f"{type(error).__name__}: {first_line})"
+    )
 
 
 def as_state_dict(value: Any, path: str | Path) -> dict[str, torch.Tensor]:
