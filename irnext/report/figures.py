@@ -89,30 +89,8 @@ def scaling(records: Sequence[dict[str, Any]], path: Path) -> Path:
     fig, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(10, 3.8))
     keys = sorted({(r["model"], r.get("device") or "?") for r in records})
     for model, device in keys:
-        rows = sorted(
-            (r for r in records if (r["model"], r.get("device") or "?") == (model, device)),
-            key=lambda r: r["size"],
-        )
-        ok = [r for r in rows if not r.get("oom") and r.get("latency_ms_median") is not None]
-        label = f"{model} ({device})"
-        line = ax_time.plot(
-            [r["size"] for r in ok], [r["latency_ms_median"] for r in ok], marker="o", label=label
-        )[0]
-        flagged = [r for r in ok if r.get("flagged")]
-        ax_time.scatter(
-            [r["size"] for r in flagged],
-            [r["latency_ms_median"] for r in flagged],
-            s=80,
-            facecolor="white",
-            edgecolor=line.get_color(),
-            zorder=3,
-        )
-        for r in rows:
-            if r.get("oom"):
-                ax_time.axvline(r["size"], color=line.get_color(), ls=":", lw=1)
-        memory = [(r["size"], r["peak_memory_mib"]) for r in ok if r.get("peak_memory_mib")]
-        if memory:
-            ax_memory.plot(*zip(*memory), marker="o", label=label, color=line.get_color())
+        rows = [r for r in records if (r["model"], r.get("device") or "?") == (model, device)]
+        _scaling_line(ax_time, ax_memory, sorted(rows, key=lambda r: r["size"]), model, device)
     ax_time.set(
         xlabel="input side (px)",
         ylabel="latency (ms, median)",
@@ -128,6 +106,28 @@ def scaling(records: Sequence[dict[str, Any]], path: Path) -> Path:
         if ax.lines:
             ax.legend(fontsize=7)
     return save(fig, path)
+
+
+def _scaling_line(ax_time, ax_memory, rows, model: str, device: str) -> None:
+    ok = [r for r in rows if not r.get("oom") and r.get("latency_ms_median") is not None]
+    label = f"{model} ({device})"
+    sizes, medians = [r["size"] for r in ok], [r["latency_ms_median"] for r in ok]
+    colour = ax_time.plot(sizes, medians, marker="o", label=label)[0].get_color()
+    flagged = [r for r in ok if r.get("flagged")]
+    ax_time.scatter(
+        [r["size"] for r in flagged],
+        [r["latency_ms_median"] for r in flagged],
+        s=80,
+        facecolor="white",
+        edgecolor=colour,
+        zorder=3,
+    )
+    for r in rows:
+        if r.get("oom"):
+            ax_time.axvline(r["size"], color=colour, ls=":", lw=1)
+    memory = [(r["size"], r["peak_memory_mib"]) for r in ok if r.get("peak_memory_mib")]
+    if memory:
+        ax_memory.plot(*zip(*memory), marker="o", label=label, color=colour)
 
 
 def training_curves(histories: Sequence[dict[str, Any]], path: Path) -> Path:

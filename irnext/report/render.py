@@ -111,7 +111,6 @@ def _not_256(record: dict[str, Any]) -> bool:
 def _task(task, runs, cost, latency, data, context, points) -> list[str]:
     records = frames.evaluation_runs(runs)
     published = published_for_task(data["published"], task)
-    table, irnext = frames.quality_frame(records, cost, latency, published)
     first = runs[0]["summary"]
     slug = task.replace(" / ", "-").replace(" ", "_")
     lines = [
@@ -120,11 +119,33 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
         f"`{first.get('dataset')}` ({first.get('split')}), protocol `{first.get('protocol')}`, "
         f"{first.get('count')} images.",
         "",
-        context.table(table, f"quality_{slug}"),
+        context.table(frames.quality_frame(records, cost, latency, published), f"quality_{slug}"),
         "",
     ]
-    scores = frames.seed_scores(records)
-    task_points = [
+    task_points = _points(records, cost)
+    if any(p["gmacs"] is not None for p in task_points):
+        points[task] = task_points
+        path = figures.psnr_vs_macs(task_points, task, context.figures / f"psnr_vs_macs_{slug}.png")
+        lines += [f"![PSNR against MACs, {task}]({context.link(path)})", ""]
+    spec = data["visuals"].get(task)
+    if not spec:
+        return [*lines, "(no visual comparison found for this task)", ""]
+    path = visual_grid(
+        spec, task, context.figures / f"visual_{slug}.png", _visual_scores(spec, runs)
+    )
+    return [
+        *lines,
+        f"Test image `{spec.get('image', '?')}`, restored by each model (seed 0); the crop is "
+        "the window where the input's error is largest.",
+        "",
+        f"![visual comparison, {task}]({context.link(path)})",
+        "",
+    ]
+
+
+def _points(records: list[dict[str, Any]], cost: dict[str, dict[str, Any]]) -> list[dict]:
+    """Bubbles of the PSNR-against-MACs figure: models with a complexity record, the identity."""
+    return [
         {
             "model": model,
             "psnr": s.psnr,
@@ -132,27 +153,9 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
             "gmacs": (cost.get(model) or {}).get("gmacs_torch"),
             "params": (cost.get(model) or {}).get("params") or 0,
         }
-        for model, s in scores.iterrows()
+        for model, s in frames.seed_scores(records).iterrows()
         if s.psnr == s.psnr and (model == "identity" or model in cost)
     ]
-    if any(p["gmacs"] is not None for p in task_points):
-        points[task] = task_points
-        path = figures.psnr_vs_macs(task_points, task, context.figures / f"psnr_vs_macs_{slug}.png")
-        lines += [f"![PSNR against MACs, {task}]({context.link(path)})", ""]
-    spec = data["visuals"].get(task)
-    if spec:
-        psnr = _visual_scores(spec, runs)
-        path = visual_grid(spec, task, context.figures / f"visual_{slug}.png", psnr)
-        lines += [
-            f"Test image `{spec.get('image', '?')}`, restored by each model (seed 0); the crop is "
-            "the window where the input's error is largest.",
-            "",
-            f"![visual comparison, {task}]({context.link(path)})",
-            "",
-        ]
-    else:
-        lines += ["(no visual comparison found for this task)", ""]
-    return lines
 
 
 def _visual_scores(spec: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, float]:

@@ -124,37 +124,41 @@ def ablations(data: dict[str, Any], context: Context) -> str:
         "",
     ]
     for study in data["ablations"]:
-        runs = frames.ablation_runs(study)
-        scores = frames.seed_scores(runs, key="variant")
-        bars = [
-            {
-                "variant": v["variant"],
-                "psnr": scores.loc[v["variant"]].psnr,
-                "std": _finite(scores.loc[v["variant"]].psnr_std),
-                "params": v["params"],
-            }
-            for v in study["variants"]
-        ]
-        xlabel = f"PSNR (dB), {study.get('protocol')} on {study.get('dataset')}"
-        path = figures.ablation_bars(
-            bars, study["title"], xlabel, context.figures / f"ablation_{study['study']}.png"
-        )
-        seeds = study.get("seeds") or sorted({r["seed"] for r in runs if r["seed"] is not None})
-        lines += [
-            f"### {study['title']}",
-            "",
-            study.get("question", ""),
-            "",
-            f"Base model `{study.get('base_model')}`, trained on {study.get('dataset')} with "
-            f"{_recipe(study.get('train_config') or {})}, seeds {seeds}; scored under "
-            f"`{study.get('protocol')}`. Mirrors: {study.get('reference') or '-'}.",
-            "",
-            context.table(frames.ablation_frame(study), f"ablation_{study['study']}"),
-            "",
-            f"![{study['study']}]({context.link(path)})",
-            "",
-        ]
+        lines += _study(study, context)
     return "\n".join(lines)
+
+
+def _study(study: dict[str, Any], context: Context) -> list[str]:
+    runs = frames.ablation_runs(study)
+    scores = frames.seed_scores(runs, key="variant")
+    bars = [
+        {
+            "variant": v["variant"],
+            "psnr": scores.loc[v["variant"]].psnr,
+            "std": _finite(scores.loc[v["variant"]].psnr_std),
+            "params": v["params"],
+        }
+        for v in study["variants"]
+    ]
+    xlabel = f"PSNR (dB), {study.get('protocol')} on {study.get('dataset')}"
+    path = figures.ablation_bars(
+        bars, study["title"], xlabel, context.figures / f"ablation_{study['study']}.png"
+    )
+    seeds = study.get("seeds") or sorted({r["seed"] for r in runs if r["seed"] is not None})
+    return [
+        f"### {study['title']}",
+        "",
+        study.get("question", ""),
+        "",
+        f"Base model `{study.get('base_model')}`, trained on {study.get('dataset')} with "
+        f"{_recipe(study.get('train_config') or {})}, seeds {seeds}; scored under "
+        f"`{study.get('protocol')}`. Mirrors: {study.get('reference') or '-'}.",
+        "",
+        context.table(frames.ablation_frame(study), f"ablation_{study['study']}"),
+        "",
+        f"![{study['study']}]({context.link(path)})",
+        "",
+    ]
 
 
 def _finite(value: float) -> float | None:
