@@ -31,22 +31,18 @@ import yaml
 from gpu_tables import OFFICIAL_MODELS, render_table  # beside this script in benchmarks/
 
 import irnext.models.blocks as blocks
-from irnext.cost.fast import (
-    capture_cuda_graph,
-    final_output,
-    prepare_for_inference,
-    relative_l2,
-    with_active_branches,
-)
+from irnext.cost.fast import capture_cuda_graph, prepare_for_inference, relative_l2
 from irnext.cost.latency import measure_latency, time_callable
 from irnext.cost.scaling import plot_scaling, resolution_sweep
 from irnext.cost.train_step import measure_train_step
 from irnext.env import environment_stamp
+from irnext.inference import forward_restored
 from irnext.models.official import to_official
 from irnext.models.registry import create_model
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the tests' independent reference of the release
+from tests._eval_helpers import with_active_branches  # noqa: E402
 from tests.reference_irnext import OfficialIRNeXt, dynamic_filter_unfold  # noqa: E402
 
 SCALING_MODELS = ("irnext-dehaze", "restormer", "nafnet-w64")
@@ -119,7 +115,7 @@ def lever_ladder(
     base = with_active_branches(create_model("irnext-dehaze")).eval().to(device)
     x = torch.rand(1, 3, *size, device=device)
     with torch.no_grad():
-        reference = final_output(base(x))
+        reference = forward_restored(base, x)
     records: list[dict[str, Any]] = []
     for name, levers in EXTRA_STEPS if extras else LADDER:
         if cfg["budget"].left() < cfg["reserve_s"]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import skimage.data
+import torch
 from PIL import Image
 
 
@@ -54,3 +55,19 @@ def write_dpdd_layout(root: Path, *, indoor: int = 2, outdoor: int = 3) -> dict[
         lists[group] = root / f"{group}.txt"
         lists[group].write_text("\n".join(members) + "\n")
     return lists
+
+
+def with_active_branches(model: torch.nn.Module, *, seed: int = 0, std: float = 0.5):
+    """Give all-zero parameters (the LAM gates; norm biases) random values, in place.
+
+    A freshly built IRNeXt's LAM is the identity (W, lambda_l and lambda_h start at zero, official
+    init), so its filter cannot change the output and a numerics check of an untrained model
+    would not see it. Trained weights are not available to the tests and the GPU suite.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.numel() and not parameter.any():
+                noise = torch.randn(parameter.shape, generator=generator) * std
+                parameter.copy_(noise.to(parameter.device, parameter.dtype))
+    return model

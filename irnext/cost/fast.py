@@ -13,20 +13,15 @@ eager.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import nn
 
 from irnext.cost.latency import PRECISIONS
 from irnext.errors import InputError
+from irnext.inference import forward_restored
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
-
-
-def final_output(out: Any) -> torch.Tensor:
-    """The restored image of a model returning one tensor or a list of scales (coarse to fine)."""
-    return out[-1] if isinstance(out, (list, tuple)) else out
 
 
 def prepare_for_inference(
@@ -62,7 +57,7 @@ def prepare_for_inference(
     def forward(x: torch.Tensor) -> torch.Tensor:
         x = x.to(dtype=weights_dtype, memory_format=layout)
         with torch.no_grad(), torch.autocast(x.device.type, torch.bfloat16, enabled=use_autocast):
-            return final_output(net(x)).float()
+            return forward_restored(net, x).float()
 
     if not cuda_graphs:
         return forward
@@ -103,19 +98,3 @@ def relative_l2(output: torch.Tensor, reference: torch.Tensor) -> float:
     return float(
         torch.linalg.vector_norm(output.float() - reference) / torch.linalg.vector_norm(reference)
     )
-
-
-def with_active_branches(model: nn.Module, *, seed: int = 0, std: float = 0.5) -> nn.Module:
-    """Give all-zero parameters (the LAM gates; norm biases) random values, in place.
-
-    A freshly built IRNeXt's LAM is the identity (W, lambda_l and lambda_h start at zero, official
-    init), so its filter cannot change the output and a numerics check of an untrained model
-    would not see it. Trained weights are not available to the tests and the GPU suite.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            if parameter.numel() and not parameter.any():
-                noise = torch.randn(parameter.shape, generator=generator) * std
-                parameter.copy_(noise.to(parameter.device, parameter.dtype))
-    return model

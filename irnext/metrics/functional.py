@@ -11,8 +11,6 @@ filtering, as in Wang's MATLAB `ssim_index` and scikit-image's crop of its refle
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
@@ -171,8 +169,3 @@ def release_padded_side(side: int, factor: int = 32) -> int:
     (side + factor) // factor * factor, one whole `factor` above a side that is already a
     multiple (the image is not padded then, but the pooled size still uses this number)."""
     return (side + factor) // factor * factor
-
-
-def finite_or_none(value: float) -> float | None:
-    """JSON has no infinity: identical images (PSNR = inf) are written as null."""
-    return value if math.isfinite(value) else None
