@@ -196,7 +196,8 @@ def _check_value(value: Any, key: Key, base: Path) -> str | None:
         allowed = key.choices(base)
         wrong = [v for v in values if allowed is not None and v not in allowed]
         if wrong:
-            nearest = _nearest(wrong[0], allowed, "")
+            close = difflib.get_close_matches(str(wrong[0]), allowed, n=2, cutoff=0.6)
+            nearest = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
             return f"{wrong[0]!r} is not one of {allowed}{nearest}"
     if key.kind is float and not math.isfinite(value):
         return "expected a finite number"

@@ -1,0 +1,136 @@
+"""Bad configuration values are named errors before anything is built or trained."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import yaml
+
+import irnext
+from irnext.ablation import load_study
+from irnext.checkpoint import FORMAT, load_checkpoint
+from irnext.cli import main
+from irnext.cli.params import check_params, load_params
+from irnext.errors import InputError
+from tests.reliability._faults import ROOT
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(msm="false"), "msm='false' \\(str\\) is not a bool"),
+        (dict(msm=1), "msm=1 \\(int\\) is not a bool"),  # an int is not a bool
+        (dict(num_res=True), "num_res=True \\(bool\\) is not an integer"),  # nor a bool an int
+        (dict(width=32.0), "width=32.0 \\(float\\) is not an integer"),
+        (dict(pool_sizes="842"), "pool_sizes='842' \\(str\\) is not a list of integers"),
+        (dict(pool_sizes=[8, "4"]), "is not a list of integers"),
+        (dict(upsample=None), "upsample=None \\(NoneType\\) is not a string"),
+        (dict(widht=16), "unknown keyword 'widht' \\(did you mean 'width'\\?\\)"),
+    ],
+)
+def test_model_keywords_are_checked_by_type(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        irnext.create_model("irnext-test", **kwargs)
+
+
+def test_yaml_lists_are_accepted_for_tuples_and_ints_for_floats():
+    model = irnext.create_model("irnext-test", pool_sizes=[4, 2], width=16)
+    assert tuple(model.config["pool_sizes"]) == (4, 2)
+    dehazeformer = irnext.create_model("dehazeformer-t", mlp_ratios=[2, 4, 4, 2, 2])
+    assert dehazeformer is not None
+
+
+def test_unknown_model_names_suggest_the_nearest():
+    with pytest.raises(InputError, match="unknown model 'irnext-dehase' \\(did you mean "):
+        irnext.create_model("irnext-dehase")
+    with pytest.raises(InputError, match="'restormer'"):
+        irnext.create_model("restromer")
+
+
+def test_a_checkpoint_with_a_bad_keyword_value_names_the_file(tmp_path):
+    path = tmp_path / "m.pt"
+    torch.save(
+        {"format": FORMAT, "architecture": "IRNeXt", "model_kwargs": {"lam": "no"},
+         "state_dict": {}},
+        path,
+    )  # fmt: skip
+    with pytest.raises(InputError, match="m.pt: architecture 'IRNeXt' .*lam='no'"):
+        load_checkpoint(path)
+
+
+def _study(tmp_path, variant):
+    path = tmp_path / "s.yaml"
+    study = {"name": "s", "title": "t", "base_model": "irnext-test", "variants": [variant]}
+    path.write_text(yaml.safe_dump(study))
+    return path
+
+
+@pytest.mark.parametrize(
+    "variant, message",
+    [
+        ({"name": "v", "train": {"epochs": 2.5}}, "epochs: expected int, got float 2.5"),
+        ({"name": "v", "train": {"epochs": "10"}}, "epochs: expected int, got str"),
+        ({"name": "v", "model_kwargs": {"lam": "false"}}, "lam='false' \\(str\\) is not a bool"),
+    ],
+)
+def test_study_rows_with_bad_values_are_refused_before_training(tmp_path, variant, message):
+    with pytest.raises(InputError, match=message):
+        load_study(_study(tmp_path, variant))
+
+
+def test_the_repository_params_file_is_valid():
+    assert check_params(load_params(ROOT / "params.yaml"), source=ROOT / "params.yaml") == []
+
+
+def _bad_params(tmp_path, edit):
+    params = load_params(ROOT / "params.yaml")
+    edit(params)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    return path
+
+
+def _typo(params):
+    params["train"]["epcohs"] = params["train"].pop("epochs")
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (_typo, "unknown key 'train.epcohs' (did you mean train.epochs?)"),
+        (lambda p: p["datasets"].update(gopro=3), "datasets.gopro = 3: expected a string or null"),
+        (lambda p: p["datasets"].update(gopor="x"), "did you mean datasets.gopro?"),
+        (lambda p: p["datasets"].update(gopro=["a"]), "datasets.gopro = ['a']: expected a string"),
+        (lambda p: p.update(datasets=["gopro"]), "datasets: expected a mapping"),
+        (lambda p: p["train"].update(lr="1e-3"), "train.lr = '1e-3': expected a number"),
+        (lambda p: p["train"].update(lr=float("nan")), "train.lr = nan: expected a finite"),
+        (lambda p: p["train"].update(batch_size=1), "train.batch_size = 1: expected >= 2"),
+        (lambda p: p["train"].update(grad_clip=0), "train.grad_clip = 0: expected > 0"),
+        (lambda p: p["train"].update(epochs=True), "train.epochs = True: expected an integer"),
+        (lambda p: p["train"].update(model="irnext-tset"), "did you mean 'irnext-test'"),
+        (lambda p: p.update(tasks=["haze", "fog"]), "tasks = ['haze', 'fog']: 'fog' is not one"),
+        (lambda p: p["synth"].pop("seed"), "missing key 'synth.seed'"),
+    ],
+)  # fmt: skip
+def test_params_check_lists_each_problem(tmp_path, capsys, edit, expected):
+    path = _bad_params(tmp_path, edit)
+    assert main(["params", "check", str(path)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_params_check_reports_every_problem_at_once(tmp_path, capsys):
+    def two(params):
+        _typo(params)
+        params["datasets"]["gopro"] = 1
+
+    assert main(["params", "check", str(_bad_params(tmp_path, two))]) == 2
+    error = capsys.readouterr().err
+    assert "3 problem(s)" in error and "train.epcohs" in error and "datasets.gopro" in error
+    assert main(["params", "check", str(ROOT / "params.yaml")]) == 0
+
+
+def test_params_syntax_errors_name_the_file(tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    path.write_text("train: [unclosed\n")
+    assert main(["params", "check", str(path)]) == 2
+    assert f"{path}: not valid YAML" in capsys.readouterr().err
