@@ -19,6 +19,48 @@ from irnext.training import TrainConfig
 STUDIES = sorted((Path(__file__).resolve().parents[1] / "ablations").glob("*.yaml"))
 
 
+IRNEXT_DEFAULTS = dict(
+    num_res=4, width=32, pool_sizes=(8, 4, 2), filter_groups=8, filter_kernel=3, lam=True
+)
+
+
+def _conv(cin: int, cout: int, k: int, bias: bool = True) -> int:
+    return cin * cout * k * k + (cout if bias else 0)
+
+
+def lam_count(*, width, pool_sizes, filter_groups, filter_kernel, **_) -> int:
+    """Parameters of every LAM: per MSM branch, the kernel head (C x G k^2, no bias), its
+    BatchNorm (2 G k^2) and W, lambda_l, lambda_h (3 C); one MSM per stage, 6 stages."""
+    gk2 = filter_groups * filter_kernel**2
+    stages = [width, 2 * width, 4 * width] * 2
+    return len(pool_sizes) * sum(c * gk2 + 2 * gk2 + 3 * c for c in stages)
+
+
+def hand_count(*, num_res, width, pool_sizes, lam, **lam_config) -> int:
+    """IRNeXt's parameters from its description (transposed up-sampling, multi-input/output)."""
+    w, widths = width, [width, 2 * width, 4 * width]
+    total = _conv(3, w, 3) + _conv(w, 2 * w, 3) + _conv(2 * w, 4 * w, 3)  # stem, downs
+    for c in widths * 2:  # encoder and decoder stages: residual blocks + one MSM
+        total += num_res * 2 * _conv(c, c, 3)
+        total += (len(pool_sizes) + 1) * _conv(c, c, 3, bias=False)  # branch convs + fuse
+    total += _conv(4 * w, 2 * w, 4) + _conv(2 * w, w, 4)  # transposed 4x4 up-sampling
+    total += _conv(4 * w, 2 * w, 1) + _conv(2 * w, w, 1)  # skip fusion 1x1
+    total += _conv(w, 3, 3) + _conv(4 * w, 3, 3) + _conv(2 * w, 3, 3)  # tail, side outputs
+    for c in widths[1:]:  # SCM (+ affine InstanceNorm) and FAM of the 1/2 and 1/4 inputs
+        total += _conv(3, c // 4, 3) + _conv(c // 4, c // 2, 1) + _conv(c // 2, c // 2, 3)
+        total += _conv(c // 2, c, 1) + 2 * c + _conv(2 * c, c, 3)
+    lam_params = lam_count(width=width, pool_sizes=pool_sizes, **lam_config) if lam else 0
+    return total + lam_params
+
+
+@pytest.mark.parametrize(
+    ("num_res", "official"), [(2, 3_905_161), (4, 5_455_241), (16, 14_755_721)]
+)
+def test_hand_count_equals_the_official_models(num_res, official):
+    # Counted by running the authors' IRNeXt (docs/network.md): the formula is the architecture.
+    assert hand_count(**{**IRNEXT_DEFAULTS, "num_res": num_res}) == official
+
+
 def test_studies_are_shipped():
     assert {p.stem for p in STUDIES} >= {"components", "multiscale", "filter", "training"}
 
@@ -112,12 +154,10 @@ def test_run_study_trains_and_scores_each_variant(tiny_haze, tmp_path):
     )
     rows = {row["variant"]: row for row in result["variants"]}
     assert list(rows) == ["paper", "no-lam", "no-fft"]
-    expected = {
-        name: sum(p.numel() for p in irnext.create_model("irnext-test", **kw).parameters())
-        for name, kw in (("paper", {}), ("no-lam", {"lam": False}))
-    }
-    assert rows["paper"]["params"] == expected["paper"] == rows["no-fft"]["params"]
-    assert rows["no-lam"]["params"] == expected["no-lam"]
+    config = {**IRNEXT_DEFAULTS, **irnext.model_entry("irnext-test").kwargs}
+    assert rows["paper"]["params"] == hand_count(**config) == rows["no-fft"]["params"]
+    assert rows["no-lam"]["params"] == hand_count(**{**config, "lam": False})
+    assert rows["paper"]["params"] - rows["no-lam"]["params"] == lam_count(**config)
     assert rows["no-lam"]["gmacs_256"] < rows["paper"]["gmacs_256"]
     for row in rows.values():
         assert 0 < row["ssim"] <= 1 and row["psnr_db"] > 5 and len(row["loss_curve"]) == 1
