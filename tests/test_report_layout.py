@@ -282,6 +282,8 @@ def test_the_render_is_deterministic(rendered, tmp_path):
         assert (tmp_path / "tables" / f"{name}.tex").read_text() == (
             root / "tables" / f"{name}.tex"
         ).read_text()
+    for figure in sorted((root / "figures").glob("*.png")):  # no date in the PNG metadata
+        assert (tmp_path / "figures" / figure.name).read_bytes() == figure.read_bytes()
 
 
 def test_a_truncated_summary_is_an_input_error_naming_file_and_line(tmp_path, capsys):
