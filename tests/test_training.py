@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 import torch
@@ -37,14 +36,38 @@ def test_multiscale_loss_sums_every_scale_against_resized_targets():
     assert multiscale_loss(offset, target, fft_weight=0).item() == pytest.approx(0.3, rel=1e-4)
 
 
-def test_learning_rate_warms_up_then_follows_a_cosine_to_the_floor():
-    config = TrainConfig(epochs=13, warmup_epochs=3, lr=1e-4, lr_min=1e-6)
-    factors = [lr_factor(e, config) for e in range(config.epochs)]
-    assert factors[:3] == pytest.approx([1 / 3, 2 / 3, 1.0])  # the release's warm-up steps
-    assert factors[3] == pytest.approx(1.0)  # the cosine starts at the full rate
-    assert factors[8] == pytest.approx(0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * 0.5)))
-    assert all(a >= b for a, b in zip(factors[3:], factors[4:]))
-    assert factors[-1] > 1e-2 * 0.999
+def _torch_schedule(epochs, warmup, lr, lr_min):
+    """The release's schedule rebuilt from torch's schedulers, stepped once per epoch: a linear
+    warm-up from lr / warmup to lr, then CosineAnnealingLR(T_max = epochs - warmup, eta_min)."""
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    rates = []
+    if warmup:
+        optimizer = torch.optim.SGD([parameter], lr=lr)
+        linear = torch.optim.lr_scheduler.LinearLR(
+            optimizer, start_factor=1 / warmup, end_factor=1.0, total_iters=max(warmup - 1, 1)
+        )
+        for _ in range(warmup):
+            rates.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()  # no gradient: nothing moves; keeps torch's call order
+            linear.step()
+    optimizer = torch.optim.SGD([parameter], lr=lr)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=epochs - warmup, eta_min=lr_min
+    )
+    for _ in range(epochs - warmup):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        cosine.step()
+    return rates
+
+
+@pytest.mark.parametrize(("epochs", "warmup"), [(13, 3), (30, 1), (7, 0), (300, 3)])
+def test_learning_rate_is_torchs_linear_warm_up_then_cosine_annealing(epochs, warmup):
+    config = TrainConfig(epochs=epochs, warmup_epochs=warmup, lr=1e-4, lr_min=1e-6)
+    ours = [config.lr * lr_factor(e, config) for e in range(epochs)]
+    assert ours == pytest.approx(_torch_schedule(epochs, warmup, 1e-4, 1e-6), rel=1e-9)
+    if warmup == 3:
+        assert ours[:4] == pytest.approx([1e-4 / 3, 2e-4 / 3, 1e-4, 1e-4])  # the release's
 
 
 def test_batch_of_one_is_refused():
