@@ -204,6 +204,7 @@ def test_task_tables_show_seed_means_intervals_and_differences(rendered):
     assert vs_identity and float(vs_identity[1]) < 0 < float(vs_identity[2])
     assert vs_identity[3] is None  # its interval includes zero: not significant
     assert "37.84 (sots-indoor, dehaze_pooled; Someone, 2023)" in nafnet
+    assert "| irnext-mini | 16.00 | 26.00 |" in _row(text, "Overview", "irnext-mini")
     rain = _row(text, "rain", "irnext-mini")
     assert "| 2 | 26.00 ± 0.71 |" in rain  # rain identity 20..25 (22.5) + 3.5
 
@@ -227,8 +228,8 @@ def _tex_rows(tex):
 def test_markdown_and_latex_tables_carry_the_same_numbers(rendered):
     root, text = rendered
     texs = {p.stem: p.read_text() for p in sorted((root / "tables").glob("*.tex"))}
-    expected = {"quality_haze", "quality_rain", "ablation_depth", "complexity", "latency"}
-    assert expected | {"environments", "training"} <= set(texs)
+    expected = {"quality_haze", "quality_rain", "overview", "ablation_depth", "complexity"}
+    assert expected | {"latency", "environments", "training"} <= set(texs)
     lines = set(text.splitlines())
     for name, tex in texs.items():
         assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex

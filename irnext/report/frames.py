@@ -234,3 +234,17 @@ def evaluation_runs(evaluations: Sequence[dict[str, Any]]) -> list[dict[str, Any
             }
         )
     return runs
+
+
+def overview_frame(evaluations: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Model x task: PSNR (dB) averaged over seeds, '-' where a model was not scored."""
+    long = pd.DataFrame(
+        [
+            {"task": e["task"], "model": e["model"], "psnr": e["summary"]["means"].get("psnr_db")}
+            for e in evaluations
+        ]
+    )
+    long["psnr"] = pd.to_numeric(long["psnr"], errors="coerce")
+    table = long.groupby(["model", "task"], sort=True)["psnr"].mean().unstack("task")
+    rows = [[model, *(cell(v) for v in values)] for model, values in table.iterrows()]
+    return frame(["model", *table.columns], rows)

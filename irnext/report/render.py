@@ -96,9 +96,18 @@ def quality(data: dict[str, Any], context: sections.Context) -> str:
     for task in tasks:
         runs = [e for e in evaluations if e["task"] == task]
         lines += _task(task, runs, cost, latency, data, context, points)
+    if len(tasks) > 1:
+        lines += [
+            "### Overview",
+            "",
+            "PSNR (dB) of every model on every task, averaged over seeds.",
+            "",
+            context.table(frames.overview_frame(evaluations), "overview"),
+            "",
+        ]
     if len(points) > 1:
         path = figures.psnr_vs_macs_overview(points, context.figures / "psnr_vs_macs.png")
-        lines += ["### Overview", "", f"![PSNR against MACs]({context.link(path)})", ""]
+        lines += [f"![PSNR against MACs]({context.link(path)})", ""]
     lines += sections.configurations(data, {e["model"] for e in evaluations})
     lines += sections.aggregates(data, context)
     return "\n".join(lines)
