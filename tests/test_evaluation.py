@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from skimage.metrics import peak_signal_noise_ratio as skimage_psnr
+from skimage.metrics import structural_similarity as skimage_ssim
 
+import irnext
 from irnext.cli import main
 from irnext.data import open_dataset
 from irnext.errors import InputError
@@ -27,6 +30,12 @@ from irnext.metrics import score
 from irnext.models.registry import create_model
 from tests._eval_helpers import write_dpdd_layout, write_synth_layout
 
+# BasicSR's calculate_ssim: 11x11 Gaussian (sigma 1.5), population covariance, uint8 peak 255,
+# per channel, averaged over the valid region (scikit-image crops the same 5-pixel border).
+BASICSR_SSIM = dict(
+    data_range=255, channel_axis=-1, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+)
+
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
@@ -42,6 +51,9 @@ def test_identity_scores_the_degraded_inputs_and_handles_infinite_psnr(tmp_path)
         degraded, clean = written[row["name"]]
         assert row["psnr_db"] == pytest.approx(_psnr(degraded, clean), abs=1e-6)
         assert (row["height"], row["width"]) == clean.shape[:2]
+        if row["psnr_db"] != math.inf:  # BasicSR SSIM = scikit-image's Gaussian, valid region
+            expected = skimage_ssim(clean, degraded, **BASICSR_SSIM)
+            assert row["ssim"] == pytest.approx(expected, abs=1e-6)
     assert rows[1]["psnr_db"] == math.inf and rows[1]["ssim"] == pytest.approx(1.0)
     assert summary["psnr_db_infinite_count"] == 1 and summary["means"]["psnr_db"] == math.inf
     assert summary["means"]["ssim"] == pytest.approx(np.mean([r["ssim"] for r in rows]))
@@ -215,9 +227,19 @@ def test_cli_evaluates_a_suite_checkpoint_of_irnext(tmp_path):
     summary = read_summary(out / "summary.json")
     assert summary["model"] == "irnext-test" and summary["protocol"] == "dpdd_float"
     row = next(csv.DictReader((out / "per_image.csv").read_text().splitlines()))
-    dataset = open_dataset("synth-defocus", tmp_path / "data")
-    expected = evaluate(model, dataset, device="cpu")[0][0]
-    assert float(row["psnr_db"]) == pytest.approx(expected["psnr_db"], abs=1e-9)
+    # dpdd_float: float PSNR (peak 1) and scikit-image's default SSIM, computed here on the files.
+    name = row["name"]
+    source, target = (
+        np.asarray(Image.open(tmp_path / "data" / "test" / side / f"{name}.png")) / 255.0
+        for side in ("input", "target")
+    )
+    restored = irnext.restore(model.eval(), torch.from_numpy(source).permute(2, 0, 1).float())
+    restored = restored.permute(1, 2, 0).double().numpy()
+    assert float(row["psnr_db"]) == pytest.approx(
+        skimage_psnr(target, restored, data_range=1.0), abs=1e-4
+    )
+    expected_ssim = skimage_ssim(target, restored, data_range=1.0, channel_axis=-1)
+    assert float(row["ssim"]) == pytest.approx(expected_ssim, abs=1e-5)
 
 
 def test_cli_names_bad_inputs(tmp_path, capsys):
