@@ -54,3 +54,46 @@ def test_unknown_architecture_and_non_plain_entries(tmp_path):
         irnext.load_checkpoint(path)
     with pytest.raises(InputError, match="plain data; got object"):
         irnext.save_checkpoint(tmp_path / "y.pt", irnext.IRNeXt(**SMALL), note=object())
+
+
+def _reference_sha256(state):
+    """The documented recipe, computed here by hand: sorted keys, then per key its name,
+    dtype, shape and the raw little-endian bytes of its values."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key in sorted(state):
+        array = state[key].detach().cpu().contiguous().numpy()
+        digest.update(f"{key}\0{state[key].dtype}\0{tuple(array.shape)}\0".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def test_weights_sha256_follows_its_recipe_and_sees_every_change():
+    from irnext.checkpoint import weights_sha256
+
+    model = irnext.create_model("irnext-test", **SMALL)
+    state = model.state_dict()
+    assert weights_sha256(state) == _reference_sha256(state)
+    changed = {k: v.clone() for k, v in state.items()}
+    first = next(k for k, v in changed.items() if v.is_floating_point())
+    changed[first].view(-1)[0] += 1e-6
+    assert weights_sha256(changed) != weights_sha256(state)
+    reordered = dict(reversed(list(state.items())))
+    assert weights_sha256(reordered) == weights_sha256(state)  # order of keys does not count
+    as_double = {k: v.double() if v.is_floating_point() else v for k, v in state.items()}
+    assert weights_sha256(as_double) != weights_sha256(state)  # the dtype does
+
+
+def test_checkpoints_are_deterministic_and_identified_by_their_weights(tmp_path):
+    from irnext.checkpoint import weights_sha256
+
+    model = irnext.create_model("irnext-test", **SMALL)
+    first = irnext.save_checkpoint(tmp_path / "a.pt", model, training={"epochs": 1})
+    second = irnext.save_checkpoint(tmp_path / "b.pt", model, training={"epochs": 1})
+    assert first.read_bytes() == second.read_bytes()  # no timestamp, no commit inside
+    info = irnext.load_checkpoint(first)[1]
+    assert "git_commit" not in info and info["code_version"] == irnext.__version__
+    tensors = irnext.save_checkpoint(tmp_path / "c.safetensors", model, training={"epochs": 1})
+    loaded = irnext.load_checkpoint(tensors)[0]
+    assert weights_sha256(loaded.state_dict()) == weights_sha256(model.state_dict())
