@@ -163,3 +163,19 @@ def test_auto_loader_sizing_follows_the_cores_the_device_and_the_ranks(monkeypat
     assert loader_settings(3, cpu)["num_workers"] == 3  # an integer is kept as given
     with pytest.raises(InputError, match="num_workers -1"):
         loader_settings(-1, cpu)
+
+
+def test_an_op_without_a_deterministic_kernel_is_named_with_the_way_out(tiny_haze, monkeypatch):
+    model = irnext.create_model("irnext-test")
+
+    def refused(*args, **kwargs):  # what torch raises for bilinear upsampling's CUDA backward
+        raise RuntimeError(
+            "upsample_bilinear2d_backward_out_cuda does not have a deterministic "
+            "implementation, but you set 'torch.use_deterministic_algorithms(True)'"
+        )
+
+    monkeypatch.setattr(model, "forward", refused)
+    config = TrainConfig(epochs=1, batch_size=2, patch_size=32, num_workers=0)
+    dataset = open_dataset("synth-haze", tiny_haze, split="train")
+    with pytest.raises(InputError, match="upsample_bilinear2d.*--deterministic false"):
+        train(model, dataset, config)

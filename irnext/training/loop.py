@@ -141,14 +141,26 @@ def _guarded_step(run: Run, batch: dict[str, Any]) -> torch.Tensor:
     try:
         return train_step(run.forward, run.optimizer, batch, run.config, run.device)
     except torch.OutOfMemoryError as error:
-        spec = getattr(run.model, "irnext_spec", None) or {}
-        name = spec.get("name") or type(run.model).__name__
         raise InputError(
-            f"out of memory on {run.device} training {name} at batch_size "
+            f"out of memory on {run.device} training {_name(run.model)} at batch_size "
             f"{run.config.batch_size} x patch_size {run.config.patch_size} "
             f"(precision {run.config.precision}): lower --batch-size or --patch-size, or use "
             "--precision bf16"
         ) from error
+    except RuntimeError as error:
+        if "does not have a deterministic implementation" not in str(error):
+            raise
+        # e.g. the backward of bilinear upsampling on CUDA (atomic adds): torch refuses
+        # rather than train non-reproducibly, and so do we.
+        raise InputError(
+            f"deterministic training of {_name(run.model)} on {run.device} is impossible: "
+            f"{str(error).splitlines()[0]}; train with --deterministic false"
+        ) from error
+
+
+def _name(model: nn.Module) -> str:
+    spec = getattr(model, "irnext_spec", None) or {}
+    return spec.get("name") or type(model).__name__
 
 
 def read_losses(run: Run) -> None:
