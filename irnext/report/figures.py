@@ -173,16 +173,17 @@ def ablation_bars(rows: Sequence[dict[str, Any]], title: str, xlabel: str, path:
     psnr = [r["psnr"] for r in rows][::-1]
     errors = [r["std"] or 0.0 for r in rows][::-1]
     bars = ax.barh(names, psnr, xerr=errors, color="#4c72b0", capsize=3)
-    for bar, r in zip(bars, rows[::-1]):
+    for bar, r, error in zip(bars, rows[::-1], errors):
         ax.text(
-            bar.get_width(),
+            bar.get_width() + error,  # beyond the error bar's cap
             bar.get_y() + bar.get_height() / 2,
             f"  {r['psnr']:.2f} dB, {r['params'] / 1e6:.3f} M",
             va="center",
             fontsize=8,
         )
-    low, high = min(psnr), max(psnr)
-    ax.set_xlim(low - 1.0, high + 0.25 * (high - low + 1.0) + 1.0)
+    low = min(p - e for p, e in zip(psnr, errors))
+    high = max(p + e for p, e in zip(psnr, errors))
+    ax.set_xlim(low - 1.0, high + 0.35 * (high - low + 1.0) + 1.0)
     ax.set(xlabel=xlabel, title=title)
     return save(fig, path)
 
