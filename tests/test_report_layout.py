@@ -105,6 +105,7 @@ def _cost(root):
             "input_shape": [1, 3, 256, 256], "precision": "fp32", "latency_ms_median": median,
             "latency_ms_iqr": 0.5, "latency_ms_p10": median - 1, "latency_ms_p90": median + 1,
             "runs": 20, "peak_memory_mib": None, "flagged": flagged,
+            "flag_reasons": ["IQR 31 % of the median", f"machine busy: {reason}"][: 2 * flagged],
             "load": {"loadavg_1m_before": 0.1, "loadavg_1m_after": 0.2, "cpu_count": 2,
                      "busy": flagged, "reason": reason},
             "environment": _env(91),
@@ -197,7 +198,8 @@ def test_task_tables_show_seed_means_intervals_and_differences(rendered):
     assert "12.3 ms (cpu)" in irnext and "| 300,000 | 2.00 |" in irnext
     restormer = _row(text, "haze", "restormer-mini")
     assert "-1.00 [-1.00, -1.00] * | +2.50 [+2.50, +2.50] * |" in restormer
-    assert "flagged (loadavg 3.10 above the 0 free cores)" in restormer
+    reasons = "IQR 31 % of the median; machine busy: loadavg 3.10 above the 0 free cores"
+    assert f"flagged ({reasons})" in restormer
     assert "99.87" not in text and "99.9" not in text  # a flagged timing is no result
     nafnet = _row(text, "haze", "nafnet-mini")
     vs_identity = re.search(r"\+0\.50 \[(\S+), (\S+)\]( \*)?", nafnet)

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from irnext.report import stats
+from irnext.report.frames_cost import flag_reason
 from irnext.report.tables import PLUS_MINUS, cell, frame
 
 SIGNIFICANT = "*"
@@ -112,8 +113,7 @@ def latency_text(record: dict[str, Any] | None) -> str:
     if record is None:
         return "-"
     if record.get("flagged"):
-        reason = (record.get("load") or {}).get("reason") or record.get("reason") or "busy"
-        return f"flagged ({reason})"
+        return f"flagged ({flag_reason(record)})"
     device = record.get("device") or (record.get("environment") or {}).get("device", "?")
     return f"{record['latency_ms_median']:.1f} ms ({device})"
 

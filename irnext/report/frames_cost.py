@@ -51,14 +51,19 @@ def _reported(reported: dict[str, Any]) -> str:
     return f"{reported['gmacs']:g} G ({reported.get('counter', '?')})"
 
 
+def flag_reason(record: dict[str, Any]) -> str:
+    """Why a timing was flagged: its verdict's reasons, else its load record's."""
+    reasons = record.get("flag_reasons") or []
+    return "; ".join(reasons) or (record.get("load") or {}).get("reason") or "busy"
+
+
 def latency_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """Every timing with its spread and load; a flagged one shows its reason, not its value."""
     rows = []
     for r in records:
         env = r.get("environment") or {}
         flagged = bool(r.get("flagged"))
-        reason = (r.get("load") or {}).get("reason") or r.get("reason") or "busy"
-        median = f"flagged ({reason})" if flagged else cell(r["latency_ms_median"])
+        median = f"flagged ({flag_reason(r)})" if flagged else cell(r["latency_ms_median"])
         rows.append(
             [
                 r["model"],
