@@ -87,10 +87,12 @@ def scaling(records: Sequence[dict[str, Any]], path: Path) -> Path:
     """Latency and peak memory against the input side, one line per model and device;
     out-of-memory sizes are marked at the top, flagged timings drawn hollow."""
     fig, (ax_time, ax_memory) = plt.subplots(1, 2, figsize=(10, 3.8))
-    keys = sorted({(r["model"], r.get("device") or "?") for r in records})
-    for model, device in keys:
-        rows = [r for r in records if (r["model"], r.get("device") or "?") == (model, device)]
-        _scaling_line(ax_time, ax_memory, sorted(rows, key=lambda r: r["size"]), model, device)
+    # An out-of-memory record may carry no device: it belongs to its model's sweep.
+    known = {r["model"]: r["device"] for r in records if r.get("device")}
+    device = [r.get("device") or known.get(r["model"], "?") for r in records]
+    for key in sorted(set(zip((r["model"] for r in records), device))):
+        rows = [r for r, d in zip(records, device) if (r["model"], d) == key]
+        _scaling_line(ax_time, ax_memory, sorted(rows, key=lambda r: r["size"]), *key)
     ax_time.set(
         xlabel="input side (px)",
         ylabel="latency (ms, median)",
