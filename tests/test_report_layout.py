@@ -246,6 +246,7 @@ def test_markdown_and_latex_tables_carry_the_same_numbers(rendered):
 
 def test_figures_are_written_and_linked_relatively(rendered):
     root, text = rendered
+    assert "booktabs LaTeX in `tables/`" in text
     expected = [
         "psnr_vs_macs_haze",
         "psnr_vs_macs_rain",

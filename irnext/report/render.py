@@ -37,12 +37,14 @@ def render_report(
     results, out = Path(results), Path(out)
     data = collect(results)
     data["published"] = _published(Path(published) if published else None)
+    tables = out.parent / "tables"
     context = sections.Context(
-        base=out.parent, figures=out.parent / "figures", table=TableWriter(out.parent / "tables")
+        base=out.parent, figures=out.parent / "figures", table=TableWriter(tables)
     )
     parts = [
         "# irnext-bench report\n\nRendered by `irnext report` from the result files of the "
-        "pipeline; every number below was measured by this suite unless a source is named.",
+        "pipeline; every number below was measured by this suite unless a source is named. "
+        f"Every table is also written as booktabs LaTeX in `{context.link(tables)}/`.",
         sections.synth(data, context),
         quality(data, context),
         sections.training(data, context),
