@@ -68,7 +68,9 @@ def _evaluation(root, task, model, seed, counter):
         "group_means": {}, "complete": None,
     })  # fmt: skip
     lines = ["name,group,height,width,psnr_db,ssim"]
-    lines += [f"{n},,32,32,{p!r},{s!r}" for n, p, s in zip(IMAGES, psnr, ssim)]
+    groups = ["indoor", "outdoor"] * 3 if task == "haze" else [""] * 6
+    rows = zip(IMAGES, groups, psnr, ssim)
+    lines += [f"{n},{g},32,32,{p!r},{s!r}" for n, g, p, s in rows]
     (root / folder / "per_image.csv").write_text("\n".join(lines) + "\n")
     _json(root, f"{folder}/run.json", {"seconds_total": 1.0, "environment": _env(counter)})
 
@@ -207,6 +209,11 @@ def test_task_tables_show_seed_means_intervals_and_differences(rendered):
     assert vs_identity[3] is None  # its interval includes zero: not significant
     assert "37.84 (sots-indoor, dehaze_pooled; Someone, 2023)" in nafnet
     assert "| irnext-mini | 16.00 | 26.00 |" in _row(text, "Overview", "irnext-mini")
+    # haze groups: identity indoor 10, 12, 14 (mean 12), outdoor 11, 13, 15 (13); irnext +3.5
+    groups = text.split("### haze", 1)[1].split("### rain", 1)[0]
+    assert "| model | indoor | outdoor |" in groups
+    assert "| identity | 12.00 | 13.00 |" in groups and "| irnext-mini | 15.50 | 16.50 |" in groups
+    assert "by image group" not in text.split("### rain", 1)[1]
     rain = _row(text, "rain", "irnext-mini")
     assert "| 2 | 26.00 ± 0.71 |" in rain  # rain identity 20..25 (22.5) + 3.5
 

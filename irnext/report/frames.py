@@ -248,3 +248,23 @@ def overview_frame(evaluations: Sequence[dict[str, Any]]) -> pd.DataFrame:
     table = long.groupby(["model", "task"], sort=True)["psnr"].mean().unstack("task")
     rows = [[model, *(cell(v) for v in values)] for model, values in table.iterrows()]
     return frame(["model", *table.columns], rows)
+
+
+def group_frame(evaluations: Sequence[dict[str, Any]]) -> pd.DataFrame | None:
+    """Model x image group (DPDD scenes, ...): the mean PSNR over the group's images, averaged
+    over seeds; None when no image carries a group."""
+    rows = []
+    for e in evaluations:
+        table = e["per_image"]
+        if table is None or "group" not in table.columns or "psnr_db" not in table.columns:
+            continue
+        for group, psnr in zip(table["group"], table["psnr_db"]):
+            if isinstance(group, str) and group:
+                rows.append({"model": e["model"], "seed": e["seed"], "group": group, "psnr": psnr})
+    if not rows:
+        return None
+    long = pd.DataFrame(rows).fillna({"seed": -1})
+    per_seed = long.groupby(["model", "seed", "group"])["psnr"].mean()
+    table = per_seed.groupby(["model", "group"]).mean().unstack("group")
+    cells = [[model, *(cell(v) for v in values)] for model, values in table.iterrows()]
+    return frame(["model", *table.columns], cells)

@@ -133,6 +133,14 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
         context.table(frames.quality_frame(records, cost, latency, published), f"quality_{slug}"),
         "",
     ]
+    groups = frames.group_frame(runs)
+    if groups is not None:
+        lines += [
+            "PSNR (dB) by image group: the mean over the group's images, averaged over seeds.",
+            "",
+            context.table(groups, f"groups_{slug}"),
+            "",
+        ]
     task_points = _points(records, cost)
     if any(p["gmacs"] is not None for p in task_points):
         points[task] = task_points
