@@ -179,3 +179,24 @@ def test_an_op_without_a_deterministic_kernel_is_named_with_the_way_out(tiny_haz
     dataset = open_dataset("synth-haze", tiny_haze, split="train")
     with pytest.raises(InputError, match="upsample_bilinear2d.*--deterministic false"):
         train(model, dataset, config)
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    import io
+
+    from irnext.training.progress import PlainProgress, ProgressBar, progress_hooks
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    bar_stream, plain_stream = Terminal(), io.StringIO()
+    bar, plain = progress_hooks("auto", bar_stream), progress_hooks("auto", plain_stream)
+    assert isinstance(bar, ProgressBar) and isinstance(plain, PlainProgress)
+    for hooks in (bar, plain):
+        for step in (1, 2):
+            hooks.step(step, 4)
+        hooks.metrics(2, {"loss": 0.25, "lr": 1e-4, "epoch": 1})
+        hooks.close()
+    assert "2/4" in bar_stream.getvalue() and "loss=0.2500" in bar_stream.getvalue()
+    assert plain_stream.getvalue().startswith("step 2/4 epoch 1 loss 0.25000 lr 1.000e-04")

@@ -134,12 +134,11 @@ def _run(args: argparse.Namespace) -> int:
         model, resume = _resumed(args.resume, training, args.model, overrides)
     else:
         model, resume = create_model(args.model, **overrides), None
-    describe = {"model": args.model, "model_kwargs": overrides}
     files = RunFiles(
         model,
         out=args.out,
         training=training,
-        describe=describe,
+        describe={"model": args.model, "model_kwargs": overrides},
         history=args.history,
         timing=args.timing,
         keep_best=val_set is not None,
@@ -148,17 +147,9 @@ def _run(args: argparse.Namespace) -> int:
     hooks = HookList(files, *_watchers(args, config, main_rank))
     if main_rank:
         files.check()  # before the first step, not after hours of training
+    run = {"val_set": val_set, "options": options, "resume": resume, "hooks": hooks}
     try:
-        train(
-            model,
-            train_set,
-            config,
-            device=device,
-            val_set=val_set,
-            options=options,
-            resume=resume,
-            hooks=hooks,
-        )
+        train(model, train_set, config, device=device, **run)
     except TrainingDiverged as error:
         kept = files.last_good or "none was written (see --save-every-steps)"
         raise InputError(f"{error}; the last good checkpoint, left as it was: {kept}") from error
