@@ -10,11 +10,11 @@ import irnext
 from irnext.models.blocks import DynamicFilter, apply_dynamic_filter
 from tests.reference_irnext import dynamic_filter_unfold
 
-# IRNEXT_SPEC section 2: counted by running the official model.
+# docs/network.md#sizes: counted by running the official model.
 OFFICIAL_PARAMS = {2: 3_905_161, 4: 5_455_241, 8: 8_555_401, 14: 13_205_641, 16: 14_755_721}
 
 SMALL = dict(num_res=2, width=8, filter_groups=2)
-# One entry per ablation axis of IRNEXT_SPEC section 6, each away from the paper value.
+# One entry per ablation axis (docs/network.md#ablation-axes), each away from the paper value.
 SWITCHES = {
     "no_msm": dict(msm=False),
     "two_pools": dict(pool_sizes=(4, 2)),

@@ -1,4 +1,4 @@
-"""IRNeXt's building blocks (IRNeXt_SPEC section 1; paper section 3).
+"""IRNeXt's building blocks (docs/network.md#structure; paper section 3).
 
 Order: helpers, the local attention module (DynamicFilter), the multi-scale module, the residual
 block and stage, the multi-input modules (ShallowConvModule, FeatureFusion).
