@@ -81,6 +81,7 @@ def _history(root, task, model, seed, counter):
         "model": model, "model_kwargs": {}, "dataset": f"synth-{task}", "split": "train",
         "config": {"epochs": 3, "batch_size": 2, "patch_size": 32, "lr": 1e-3, "seed": seed},
         "seed": seed, "epochs": epochs,
+        "validations": [{"step": 12, "epoch": 3, "batch": 0, "val_psnr_db": 20.0, "val_ssim": 0.5}],
     })  # fmt: skip
     _json(root, f"train/{task}/{model}-s{seed}.run.json", {"environment": _env(counter)})
 

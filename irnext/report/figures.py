@@ -133,25 +133,42 @@ def _scaling_line(ax_time, ax_memory, rows, model: str, device: str) -> None:
 
 
 def training_curves(histories: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Training loss against the step, one panel per task, one line per model and seed."""
+    """Training loss against the step, one panel per task, one line per model and seed; the
+    validation PSNR (where the history has one) dashed on the right-hand axis."""
     tasks = sorted({h["task"] for h in histories})
     columns = min(3, len(tasks))
     rows = -(-len(tasks) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.8 * columns, 3.2 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks):
-        colours: dict[str, Any] = {}
-        for h in sorted((h for h in histories if h["task"] == task), key=_order):
-            steps, losses = curve(h["history"])
-            colour = colours.get(h["model"])
-            label = None if colour else h["model"]
-            line = ax.plot(steps, losses, lw=1, color=colour, label=label)[0]
-            colours.setdefault(h["model"], line.get_color())
+        _task_curves(ax, sorted((h for h in histories if h["task"] == task), key=_order))
         ax.set(xlabel="step", ylabel="training loss", yscale="log", title=task)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(tasks) :]:
         ax.axis("off")
     return save(fig, path)
+
+
+def _task_curves(ax, histories: Sequence[dict[str, Any]]) -> None:
+    colours: dict[str, Any] = {}
+    validation = None
+    for h in histories:
+        steps, losses = curve(h["history"])
+        colour = colours.get(h["model"])
+        line = ax.plot(steps, losses, lw=1, color=colour, label=None if colour else h["model"])
+        colours.setdefault(h["model"], line[0].get_color())
+        checks = [v for v in h["history"].get("validations") or [] if "val_psnr_db" in v]
+        if checks:
+            validation = validation or ax.twinx()
+            validation.plot(
+                [v["step"] for v in checks],
+                [v["val_psnr_db"] for v in checks],
+                ls="--",
+                lw=0.8,
+                color=colours[h["model"]],
+            )
+    if validation is not None:
+        validation.set_ylabel("validation PSNR (dB), dashed")
 
 
 def _order(history: dict[str, Any]) -> tuple[str, int]:
