@@ -1,6 +1,6 @@
 """Restoring whole images of any size with a trained network.
 
-IRNeXt needs sides that are multiples of 32 and at least 64 (IRNEXT_SPEC section 1); the
+IRNeXt needs sides that are multiples of 32 and at least 64 (docs/network.md); the
 official test scripts reflect-pad bottom/right to the next multiple and crop back. `restore`
 does that for any model exposing `size_multiple` / `min_size` (default 1), and can tile large
 images with overlapping, linearly blended windows when a whole image does not fit in memory.

@@ -1,7 +1,7 @@
 """Reading and writing images: one decoder, bit depth taken from the file.
 
 Every image is decoded with Pillow, the one pinned decoder of this suite: JPEG decoders differ
-across OpenCV builds and SOTS-outdoor inputs are JPEG (PROTOCOLS.md section 1), so a single
+across OpenCV builds and SOTS-outdoor inputs are JPEG (docs/datasets.md), so a single
 library keeps the pixels identical everywhere. Pillow reads 16-bit grayscale PNG but truncates
 16-bit *colour* PNG to 8 bits; those files (DPDD is distributed as 16-bit RGB PNG) are decoded with
 torchvision's libpng binding instead. PNG is lossless, so the decoder choice does not change a
