@@ -7,6 +7,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from irnext.report import stats
+from irnext.report.frames import seed_mean_images
 
 
 def test_paired_bootstrap_agrees_with_scipy_percentile_bootstrap():
@@ -66,8 +67,13 @@ def test_the_interval_is_deterministic_and_depends_on_the_seed():
 def test_seed_mean_and_spread_by_hand():
     assert stats.mean_std([20.0, 21.0, 22.0]) == (21.0, 1.0)  # sample s.d., ddof=1
     assert stats.mean_std([20.0]) == (20.0, None)
-    pooled = stats.seed_mean_scores([{"a": 10.0, "b": 20.0}, {"a": 12.0, "b": 21.0, "c": 1.0}])
-    assert pooled == {"a": 11.0, "b": 20.5}  # 'c' was not scored by every seed
+    runs = [
+        {"model": "m", "seed": 0, "per_image": {"a": 10.0, "b": 20.0}},
+        {"model": "m", "seed": 1, "per_image": {"a": 12.0, "b": 21.0, "c": 1.0}},
+        {"model": "identity", "seed": None, "per_image": {"a": 5.0}},
+    ]
+    pooled = seed_mean_images(runs)
+    assert pooled == {"m": {"a": 11.0, "b": 20.5}, "identity": {"a": 5.0}}  # 'c': one seed only
 
 
 @pytest.mark.parametrize("values", [[], [1.0, float("inf")], [[1.0, 2.0]]])

@@ -12,7 +12,8 @@ sample standard deviation over seeds (ddof=1) as its spread. Its paired differen
 model is pooled over seeds: per image, each model's score is first averaged over that model's
 seeds (the seed-mean score), then the per-image differences of the seed means are bootstrapped
 as above. The interval therefore covers image-to-image variation of the seed-averaged model,
-not seed-to-seed variation, which the standard deviation reports separately.
+not seed-to-seed variation, which the standard deviation reports separately. (The seed means
+are taken with pandas' `groupby` where the tables are built: `irnext.report.frames`.)
 """
 
 from __future__ import annotations
@@ -73,14 +74,6 @@ def paired_difference(ours: Mapping[str, float], theirs: Mapping[str, float], **
     if not names:
         raise ValueError("no test image is scored by both models")
     return bootstrap_mean([ours[n] - theirs[n] for n in names], **kwargs)
-
-
-def seed_mean_scores(per_seed: Sequence[Mapping[str, float]]) -> dict[str, float]:
-    """Per image, the mean score over seeds (images every seed scored)."""
-    if not per_seed:
-        raise ValueError("no seed to average")
-    names = set(per_seed[0]).intersection(*per_seed[1:])
-    return {n: float(np.mean([scores[n] for scores in per_seed])) for n in sorted(names)}
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
