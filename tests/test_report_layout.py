@@ -198,7 +198,7 @@ def test_task_tables_show_seed_means_intervals_and_differences(rendered):
     irnext = _row(text, "haze", "irnext-mini")
     assert "| 2 | 16.00 ± 0.71 |" in irnext  # mean of 15.5, 16.5; s.d. 1/sqrt(2)
     assert "+3.50 [+3.50, +3.50] *" in irnext  # vs identity, every image +3.5
-    assert "12.3 ms (cpu)" in irnext and "| 300,000 | 2.00 |" in irnext
+    assert "12.3 ms (cpu, 2 threads)" in irnext and "| 300,000 | 2.00 |" in irnext
     restormer = _row(text, "haze", "restormer-mini")
     assert "-1.00 [-1.00, -1.00] * | +2.50 [+2.50, +2.50] * |" in restormer
     reasons = "IQR 31 % of the median; machine busy: loadavg 3.10 above the 0 free cores"

@@ -114,8 +114,12 @@ def latency_text(record: dict[str, Any] | None) -> str:
         return "-"
     if record.get("flagged"):
         return f"flagged ({flag_reason(record)})"
-    device = record.get("device") or (record.get("environment") or {}).get("device", "?")
-    return f"{record['latency_ms_median']:.1f} ms ({device})"
+    env = record.get("environment") or {}
+    device = record.get("device") or env.get("device", "?")
+    threads = record.get("threads", env.get("torch_num_threads"))
+    # CPU latency moves with the thread count more than with anything else: say it.
+    where = f"{device}, {threads} threads" if device == "cpu" and threads else device
+    return f"{record['latency_ms_median']:.1f} ms ({where})"
 
 
 def quality_frame(
