@@ -109,9 +109,15 @@ def test_non_finite_weights_are_refused_at_load_time(tmp_path):
         load_official_checkpoint(tmp_path / "o.pkl")
 
 
+def _small_nafnet():
+    """A NAFNet far smaller than the published ones: spandrel detects any configuration."""
+    from spandrel.architectures.NAFNet import NAFNet
+
+    return NAFNet(width=8, enc_blk_nums=[1], middle_blk_num=1, dec_blk_nums=[1])
+
+
 def test_non_finite_baseline_weights_are_refused(tmp_path):
-    net = irnext.create_model("nafnet-w32").net
-    state = net.state_dict()
+    state = _small_nafnet().state_dict()
     key = next(k for k, v in state.items() if v.is_floating_point())
     state = dict(state)
     state[key] = torch.full_like(state[key], float("inf"))
@@ -169,3 +175,14 @@ def test_a_zip_that_is_not_a_torch_file(tmp_path):
         archive.writestr("readme.txt", "hello")
     with pytest.raises(InputError, match="other.pt: not a readable torch checkpoint"):
         load_checkpoint(path)
+
+
+def test_baseline_weights_load_from_safetensors_and_torch_files_alike(tmp_path):
+    state = {k: v.contiguous() for k, v in _small_nafnet().state_dict().items()}
+    save_file(state, tmp_path / "n.safetensors")
+    torch.save({"params": state}, tmp_path / "n.pth")  # the official NAFNet release's wrapping
+    for name in ("n.safetensors", "n.pth"):
+        loaded = load_baseline_weights(tmp_path / name)
+        assert loaded.irnext_spec["architecture"] == "NAFNet"
+        for key, value in state.items():
+            assert torch.equal(loaded.net.state_dict()[key], value), (name, key)
