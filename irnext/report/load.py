@@ -1,4 +1,4 @@
-"""Reading the pipeline's result files (layout: docs of `irnext report`, results/ tree).
+"""Reading the pipeline's result files (the folders listed in `irnext.report.render`).
 
 Every reader names the file it failed on: a truncated or malformed JSON or CSV is an
 `InputError` with the path (and line/column), never a traceback. Nothing is invented: a part
