@@ -267,3 +267,16 @@ def test_summaries_in_the_default_evaluate_folder_are_reported(tmp_path):
     assert "### gopro / test" in text
     assert "`gopro` (test), protocol `matlab_rgb3d`, 1111 images." in text
     assert "| identity | - | - | - | 1 | 25.64 | - | 0.7913 |" in text
+
+
+def test_the_report_needs_no_model_code(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from irnext.report import render_report; "
+        f"render_report({str(tmp_path)!r}, {str(tmp_path / 'report.md')!r}); "
+        "bad = [m for m in sys.modules if m == 'torch' or m.startswith('irnext.models')]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
