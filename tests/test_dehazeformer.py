@@ -211,3 +211,12 @@ def test_initialisation_follows_the_authors(name):
         pooled = torch.cat(standardised)
         assert abs(pooled.std().item() - 1) < 5 / math.sqrt(2 * pooled.numel()) + 0.005, group
         assert abs(pooled.mean().item()) < 5 / math.sqrt(pooled.numel()), group
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"embed_dims": (24, 48, 96, 40, 24)}, "embed_dims"), ({"conv_type": "conv"}, "conv_type")],
+)
+def test_bad_configurations_are_named(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        create_model("dehazeformer-t", **kwargs)

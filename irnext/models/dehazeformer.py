@@ -173,6 +173,11 @@ class DehazeFormer(nn.Module):
     ) -> None:
         super().__init__()
         d, gain = embed_dims, (8 * sum(depths)) ** -0.25  # official depth-dependent init gain
+        if len(d) != 5 or d[0] != d[4] or d[1] != d[3]:
+            # The skips add stage 1 to stage 5 and stage 2 to stage 4: their widths must match.
+            raise ValueError(f"embed_dims: 5 widths with 1st == 5th and 2nd == 4th, got {d}")
+        if conv_type not in ("Conv", "DWConv"):
+            raise ValueError(f"conv_type must be 'Conv' or 'DWConv', got {conv_type!r}")
         self.patch_embed = Proj(ReflectConv2d(3, d[0], 3, padding=1, padding_mode="reflect"))
         for i in range(5):
             layer = BasicLayer(
