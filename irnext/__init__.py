@@ -2,27 +2,42 @@
 
 model = irnext.create_model("irnext-dehaze")          # or irnext.IRNeXt(**switches)
 model = irnext.load_official_checkpoint("ITS.pkl")     # the authors' released weights
-model = irnext.load_baseline_weights("ots.pth")        # a baseline's official weights
 clean = irnext.restore(model, hazy)                    # any H x W, padded and cropped back
+
+The names below are imported on first use (PEP 562), so `import irnext` (and the command
+line's `--help`) does not load torch.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from irnext.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from irnext.inference import restore  # noqa: E402
-from irnext.models.baselines import load_baseline_weights  # noqa: E402
-from irnext.models.irnext import IRNeXt  # noqa: E402
-from irnext.models.official import load_official_checkpoint  # noqa: E402
-from irnext.models.registry import create_model, list_models, model_entry  # noqa: E402
+import importlib
+from typing import Any
 
-__all__ = [
-    "IRNeXt",
-    "create_model",
-    "list_models",
-    "load_baseline_weights",
-    "load_checkpoint",
-    "load_official_checkpoint",
-    "model_entry",
-    "restore",
-    "save_checkpoint",
-]
+from irnext._version import __version__
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "IRNeXt": "irnext.models.irnext",
+    "create_model": "irnext.models.registry",
+    "list_models": "irnext.models.registry",
+    "load_baseline_weights": "irnext.models.baselines",
+    "load_checkpoint": "irnext.checkpoint",
+    "load_official_checkpoint": "irnext.models.official",
+    "model_entry": "irnext.models.registry",
+    "restore": "irnext.inference",
+    "save_checkpoint": "irnext.checkpoint",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'irnext' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

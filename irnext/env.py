@@ -8,6 +8,7 @@ precision and library versions stand behind each cell.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import platform
 import subprocess
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from irnext import __version__
+from irnext._version import __version__
 
 
 def git_commit(repo: str | os.PathLike | None = None) -> str | None:
@@ -62,12 +63,30 @@ def environment_stamp(device: torch.device | str | None = None) -> dict[str, Any
     `device` names the device the measurement ran on; its name and (for CUDA) the driver and
     capability are recorded. CPU runs record the intra-op thread count, which moves CPU
     latency more than anything else.
+
+    What cannot change while a process runs (git commit, versions, the CPU and GPU, the driver)
+    is computed once per process and device; the settings (threads, cuDNN, TF32) and the
+    timestamp are read at each call.
     """
     device = torch.device(device) if device is not None else torch.device("cpu")
+    if device.type == "cuda" and device.index is None and torch.cuda.is_available():
+        device = torch.device("cuda", torch.cuda.current_device())
+    return {
+        **_static_stamp(str(device)),
+        "timestamp_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch_num_threads": torch.get_num_threads(),
+        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
+        "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
+        "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
+    }
+
+
+@functools.cache
+def _static_stamp(device_name: str) -> dict[str, Any]:
+    device = torch.device(device_name)
     stamp: dict[str, Any] = {
         "irnext_version": __version__,
         "git_commit": git_commit(),
-        "timestamp_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -75,18 +94,13 @@ def environment_stamp(device: torch.device | str | None = None) -> dict[str, Any
         "torch": torch.__version__,
         "numpy": np.__version__,
         **_image_decoders(),
-        "torch_num_threads": torch.get_num_threads(),
         "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-        "cudnn_benchmark": bool(torch.backends.cudnn.benchmark),
-        "tf32_matmul": bool(torch.backends.cuda.matmul.allow_tf32),
-        "tf32_cudnn": bool(torch.backends.cudnn.allow_tf32),
         "device": str(device),
         "device_name": _cpu_name(),
     }
     if device.type == "cuda" and torch.cuda.is_available():
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        props = torch.cuda.get_device_properties(index)
+        props = torch.cuda.get_device_properties(device.index)
         stamp["device_name"] = props.name
         stamp["device_memory_gib"] = round(props.total_memory / 2**30, 1)
         stamp["device_capability"] = f"{props.major}.{props.minor}"

@@ -431,3 +431,18 @@ def test_bad_precisions_and_worker_counts_are_named(precision_case):
         evaluate(model, dataset, device="cpu", dtype="fp16")
     with pytest.raises(InputError, match="num_workers -1 >= 0"):
         evaluate(model, dataset, device="cpu", num_workers=-1)
+
+
+def test_the_static_environment_is_read_once_per_process_and_device(monkeypatch):
+    import irnext.env as env
+
+    calls = []
+    monkeypatch.setattr(env, "git_commit", lambda: calls.append(1) or "abc")
+    env._static_stamp.cache_clear()
+    try:
+        first, second = env.environment_stamp("cpu"), env.environment_stamp("cpu")
+        assert len(calls) == 1 and first["git_commit"] == second["git_commit"] == "abc"
+        torch.set_num_threads(torch.get_num_threads())  # settings are still read per call
+        assert "timestamp_utc" in second and second["torch_num_threads"] == torch.get_num_threads()
+    finally:
+        env._static_stamp.cache_clear()  # later stamps read the real commit

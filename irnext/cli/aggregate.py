@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 
 from irnext.errors import InputError
-from irnext.evaluation import dpdd_aggregates, json_safe, rain13k_average, read_summary
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "aggregate",
         help="Rain13K average, DPDD indoor/outdoor/combined from evaluation summaries",
+        description=__doc__,
     )
     parser.add_argument(
         "kind",
@@ -30,6 +30,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from irnext.evaluation import dpdd_aggregates, json_safe, rain13k_average, read_summary
+
     summaries = [read_summary(path) for path in args.summaries]
     if args.kind == "dpdd":
         if len(summaries) != 1:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from irnext.cost.complexity import load_published, model_complexity
-from irnext.cost.counters import COUNTERS
-from irnext.models.registry import list_models
+COUNTERS = ("fvcore", "ptflops", "torch")  # irnext.cost.counters.COUNTERS, without torch
 
 # The published figures live with the benchmarks, next to the official timings.
 DEFAULT_PUBLISHED = Path(__file__).resolve().parents[2] / "benchmarks" / "published" / "cost.yaml"
@@ -22,33 +21,49 @@ DEFAULT_PUBLISHED = Path(__file__).resolve().parents[2] / "benchmarks" / "publis
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "complexity", help="parameters and MACs (fvcore, ptflops, torch) of named models"
+        "complexity",
+        help="parameters and MACs (fvcore, ptflops, torch) of named models",
+        description=__doc__,
     )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", help="a name from `irnext models`")
     which.add_argument("--all", action="store_true", help="every named model")
-    parser.add_argument("--size", nargs=2, type=int, default=(256, 256), metavar=("H", "W"))
-    parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--counters", nargs="+", default=list(COUNTERS), choices=COUNTERS)
+    parser.add_argument(
+        "--size", nargs=2, type=int, default=(256, 256), metavar=("H", "W"), help="input size"
+    )
+    parser.add_argument("--batch", type=int, default=1, help="input batch size")
+    parser.add_argument(
+        "--counters",
+        nargs="+",
+        default=list(COUNTERS),
+        choices=COUNTERS,
+        help="MAC counters to run and compare",
+    )
     parser.add_argument(
         "--published",
         type=Path,
         default=DEFAULT_PUBLISHED,
-        help="published figures (YAML); default benchmarks/published/cost.yaml",
+        help="published figures (YAML), the paper's column",
     )
     parser.add_argument("--json", action="store_true", help="print the records as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from irnext.cost.complexity import load_published, model_complexity
+    from irnext.models.registry import list_models
+
     published = load_published(args.published) if args.published.exists() else None
     names = list_models() if args.all else [args.model]
-    records = [
-        model_complexity(
-            name, size=args.size, batch=args.batch, counters=args.counters, published=published
+    records = []
+    for index, name in enumerate(names, 1):
+        if args.all:  # minutes in all: say where it is (stderr: stdout is the JSON)
+            print(f"[{index}/{len(names)}] counting {name}", file=sys.stderr, flush=True)
+        records.append(
+            model_complexity(
+                name, size=args.size, batch=args.batch, counters=args.counters, published=published
+            )
         )
-        for name in names
-    ]
     if args.json:
         print(json.dumps(records if args.all else records[0], indent=2))
     else:

@@ -14,8 +14,10 @@ from irnext.cli.params import load_params, parse_group_lists, section
 from irnext.errors import InputError
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("data", help="dataset layouts, inspection, synthetic benchmark")
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "data", help="dataset layouts, inspection, synthetic benchmark", description=__doc__
+    )
     commands = parser.add_subparsers(dest="data_command", required=True, metavar="ACTION")
 
     listing = commands.add_parser("list", help="every named dataset layout")
@@ -37,11 +39,11 @@ def add_parser(subparsers) -> None:
     inspect.set_defaults(func=run_inspect)
 
     synth = commands.add_parser("synth", help="build one task of the offline benchmark")
-    synth.add_argument("--task", required=True, help="haze|motion-blur|defocus|rain|snow")
+    synth.add_argument("--task", required=True, help="haze, motion-blur, defocus, rain or snow")
     synth.add_argument("--out", required=True, type=Path, help="output folder")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--train-count", type=int, default=32)
-    synth.add_argument("--test-count", type=int, default=6)
+    synth.add_argument("--seed", type=int, default=0, help="seed of the photographs' crops")
+    synth.add_argument("--train-count", type=int, default=32, help="training pairs")
+    synth.add_argument("--test-count", type=int, default=6, help="test pairs")
     synth.add_argument("--size", type=int, default=256, help="square image side in pixels")
     synth.add_argument(
         "--contact-sheet", type=Path, help="contact sheet PNG (default: OUT/contact_sheet.png)"

@@ -1,18 +1,23 @@
-"""`irnext models`: every named model with its parameters and MACs at 1 x 3 x 256 x 256."""
+"""`irnext models`: every named model with its parameters and MACs at 1 x 3 x 256 x 256.
+
+Each row is printed as soon as its model is built and counted (seconds each on a CPU), with a
+progress note on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-
-from irnext.cost.counters import count_macs
-from irnext.models.registry import create_model, list_models, model_entry
+import sys
 
 SIZE = 256
 
 
 def describe(name: str, *, size: int = SIZE) -> dict:
     """Name, task, architecture, params and torch-counted MACs of one named model."""
+    from irnext.cost.counters import count_macs
+    from irnext.models.registry import create_model, model_entry
+
     entry = model_entry(name)
     counts = count_macs(create_model(name), (1, 3, size, size), counters=("torch",))
     return {
@@ -27,19 +32,29 @@ def describe(name: str, *, size: int = SIZE) -> dict:
     }
 
 
+def _row(row: dict) -> str:
+    mark = " *" if row["assumption"] else ""
+    return (
+        f"{row['name']:<24} {row['task'] or '-':<15} {row['params']:>12,} "
+        f"{row['gmacs']:>9.2f}  {row['licence']}{mark}"
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
+    from irnext.models.registry import list_models
+
     names = list_models(task=args.task)
-    rows = [describe(name, size=args.size) for name in names]
+    if not args.json:
+        print(f"{'model':<24} {'task':<15} {'params':>12} {'GMACs':>9}  licence", flush=True)
+    rows = []
+    for index, name in enumerate(names, 1):
+        print(f"[{index}/{len(names)}] counting {name}", file=sys.stderr, flush=True)
+        rows.append(describe(name, size=args.size))
+        if not args.json:
+            print(_row(rows[-1]), flush=True)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'model':<24} {'task':<15} {'params':>12} {'GMACs':>9}  licence")
-    for row in rows:
-        mark = " *" if row["assumption"] else ""
-        print(
-            f"{row['name']:<24} {row['task'] or '-':<15} {row['params']:>12,} "
-            f"{row['gmacs']:>9.2f}  {row['licence']}{mark}"
-        )
     print(
         f"\nMACs at 1x3x{args.size}x{args.size}: torch FlopCounterMode FLOPs / 2 with the "
         "suite's handles; `irnext complexity` cross-checks fvcore and ptflops."
@@ -50,7 +65,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("models", help="list named models with params and MACs")
+    parser = subparsers.add_parser(
+        "models", help="list named models with params and MACs", description=__doc__
+    )
     parser.add_argument("--task", help="only models of this task (e.g. dehaze, motion_deblur)")
     parser.add_argument("--size", type=int, default=SIZE, help="square input side for MACs")
     parser.add_argument("--json", action="store_true", help="print JSON records")
