@@ -35,6 +35,37 @@ def test_key_conversion_round_trips():
     assert list(from_official(to_official(ours))) == list(ours)
 
 
+def test_the_one_key_table_names_num_res_14_as_the_official_code_does():
+    # Both directions come from KEY_PAIRS; the official module structure (the tests' reference)
+    # is the independent side, at the deblurring depth as at the dehazing one.
+    official = list(OfficialIRNeXt(num_res=14).state_dict())
+    ours = list(irnext.IRNeXt(num_res=14).state_dict())
+    assert sorted(to_official(dict.fromkeys(ours))) == sorted(official)
+    assert sorted(from_official(dict.fromkeys(official))) == sorted(ours)
+
+
+def _rules_used(keys, rules) -> set[int]:
+    import re
+
+    used = set()
+    for key in keys:
+        for index, (pattern, replacement) in enumerate(rules):
+            renamed = re.sub(pattern, replacement, key)
+            used |= {index} if renamed != key else set()
+            key = renamed
+    return used
+
+
+def test_every_key_pair_renames_some_key_in_each_direction():
+    from irnext.models.official import _TO_OFFICIAL, _TO_OURS, KEY_PAIRS
+
+    listing = official_listing()
+    ours = list(irnext.IRNeXt().state_dict())
+    everything = set(range(len(KEY_PAIRS)))
+    assert _rules_used(listing, _TO_OURS) == everything  # no dead pair, no missing direction
+    assert _rules_used(ours, _TO_OFFICIAL) == everything
+
+
 def test_reference_model_has_the_official_layout():
     # The test reference itself must match the listing, or the output test below proves nothing.
     ref = OfficialIRNeXt(num_res=4).state_dict()

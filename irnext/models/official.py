@@ -17,63 +17,59 @@ import torch
 from irnext.errors import InputError
 from irnext.models.irnext import IRNeXt
 
-# (official pattern, ours). Applied in order, each to the whole key; a key may match several.
-_TO_OURS: list[tuple[str, str]] = [
-    (r"^feat_extract\.0\.main\.0\.", "stem.0."),
-    (r"^feat_extract\.1\.main\.0\.", "downs.0.0."),
-    (r"^feat_extract\.2\.main\.0\.", "downs.1.0."),
-    (r"^feat_extract\.3\.main\.0\.", "ups.0.0."),
-    (r"^feat_extract\.4\.main\.0\.", "ups.1.0."),
-    (r"^feat_extract\.5\.main\.0\.", "tail.0."),
-    (r"^Encoder\.(\d+)\.layers\.", r"encoders.\1.blocks."),
-    (r"^Decoder\.(\d+)\.layers\.", r"decoders.\1.blocks."),
-    (r"(blocks\.\d+)\.main\.0\.main\.0\.", r"\1.conv1.0."),
-    (r"(blocks\.\d+)\.main\.2\.main\.0\.", r"\1.conv2.0."),
-    (r"(blocks\.\d+)\.main\.1\.", r"\1.msm."),
-    (r"\.msm\.dynas\.(\d+)\.conv\.", r".msm.filters.\1.kernel_head."),
-    (r"\.msm\.dynas\.(\d+)\.bn\.", r".msm.filters.\1.norm."),
-    (r"\.msm\.dynas\.(\d+)\.inside_all$", r".msm.filters.\1.freq_weight"),
-    (r"\.msm\.dynas\.(\d+)\.lamb_l$", r".msm.filters.\1.lambda_low"),
-    (r"\.msm\.dynas\.(\d+)\.lamb_h$", r".msm.filters.\1.lambda_high"),
-    (r"\.msm\.conv_sum\.", ".msm.fuse."),
-    (r"^Convs\.(\d+)\.main\.0\.", r"fuses.\1.0."),
-    (r"^ConvsOut\.(\d+)\.main\.0\.", r"side_outputs.\1.0."),
+# One table, read in both directions: (official segment, ours). `^` / `$` anchor a segment at
+# the key's start / end, `{n}` is a layer index carried across. Official -> ours applies the
+# pairs top to bottom, ours -> official bottom to top, each to the whole key (a key may match
+# several: the block rules act on the `blocks.N` prefix the stage rules produce).
+KEY_PAIRS: list[tuple[str, str]] = [
+    ("^feat_extract.0.main.0.", "^stem.0."),
+    ("^feat_extract.1.main.0.", "^downs.0.0."),
+    ("^feat_extract.2.main.0.", "^downs.1.0."),
+    ("^feat_extract.3.main.0.", "^ups.0.0."),
+    ("^feat_extract.4.main.0.", "^ups.1.0."),
+    ("^feat_extract.5.main.0.", "^tail.0."),
+    ("^Encoder.{n}.layers.", "^encoders.{n}.blocks."),
+    ("^Decoder.{n}.layers.", "^decoders.{n}.blocks."),
+    ("blocks.{n}.main.0.main.0.", "blocks.{n}.conv1.0."),
+    ("blocks.{n}.main.2.main.0.", "blocks.{n}.conv2.0."),
+    ("blocks.{n}.main.1.", "blocks.{n}.msm."),
+    (".msm.dynas.{n}.conv.", ".msm.filters.{n}.kernel_head."),
+    (".msm.dynas.{n}.bn.", ".msm.filters.{n}.norm."),
+    (".msm.dynas.{n}.inside_all$", ".msm.filters.{n}.freq_weight$"),
+    (".msm.dynas.{n}.lamb_l$", ".msm.filters.{n}.lambda_low$"),
+    (".msm.dynas.{n}.lamb_h$", ".msm.filters.{n}.lambda_high$"),
+    (".msm.conv_sum.", ".msm.fuse."),
+    ("^Convs.{n}.main.0.", "^fuses.{n}.0."),
+    ("^ConvsOut.{n}.main.0.", "^side_outputs.{n}.0."),
     # SCM2 / FAM2 serve level 2 (2w channels), SCM1 / FAM1 level 3 (4w channels).
-    (r"^FAM2\.merge\.main\.0\.", "fams.0.merge.0."),
-    (r"^FAM1\.merge\.main\.0\.", "fams.1.merge.0."),
-    (r"^SCM2\.main\.(\d)\.main\.0\.", r"shallow.0.\1.0."),
-    (r"^SCM1\.main\.(\d)\.main\.0\.", r"shallow.1.\1.0."),
-    (r"^SCM2\.main\.4\.", "shallow.0.4."),
-    (r"^SCM1\.main\.4\.", "shallow.1.4."),
+    ("^FAM2.merge.main.0.", "^fams.0.merge.0."),
+    ("^FAM1.merge.main.0.", "^fams.1.merge.0."),
+    ("^SCM2.main.{n}.main.0.", "^shallow.0.{n}.0."),
+    ("^SCM1.main.{n}.main.0.", "^shallow.1.{n}.0."),
+    ("^SCM2.main.4.", "^shallow.0.4."),
+    ("^SCM1.main.4.", "^shallow.1.4."),
 ]
 
-_TO_OFFICIAL: list[tuple[str, str]] = [
-    (r"^stem\.0\.", "feat_extract.0.main.0."),
-    (r"^downs\.0\.0\.", "feat_extract.1.main.0."),
-    (r"^downs\.1\.0\.", "feat_extract.2.main.0."),
-    (r"^ups\.0\.0\.", "feat_extract.3.main.0."),
-    (r"^ups\.1\.0\.", "feat_extract.4.main.0."),
-    (r"^tail\.0\.", "feat_extract.5.main.0."),
-    (r"\.msm\.filters\.(\d+)\.kernel_head\.", r".msm.dynas.\1.conv."),
-    (r"\.msm\.filters\.(\d+)\.norm\.", r".msm.dynas.\1.bn."),
-    (r"\.msm\.filters\.(\d+)\.freq_weight$", r".msm.dynas.\1.inside_all"),
-    (r"\.msm\.filters\.(\d+)\.lambda_low$", r".msm.dynas.\1.lamb_l"),
-    (r"\.msm\.filters\.(\d+)\.lambda_high$", r".msm.dynas.\1.lamb_h"),
-    (r"\.msm\.fuse\.", ".msm.conv_sum."),
-    (r"(blocks\.\d+)\.conv1\.0\.", r"\1.main.0.main.0."),
-    (r"(blocks\.\d+)\.conv2\.0\.", r"\1.main.2.main.0."),
-    (r"(blocks\.\d+)\.msm\.", r"\1.main.1."),
-    (r"^encoders\.(\d+)\.blocks\.", r"Encoder.\1.layers."),
-    (r"^decoders\.(\d+)\.blocks\.", r"Decoder.\1.layers."),
-    (r"^fuses\.(\d+)\.0\.", r"Convs.\1.main.0."),
-    (r"^side_outputs\.(\d+)\.0\.", r"ConvsOut.\1.main.0."),
-    (r"^fams\.0\.merge\.0\.", "FAM2.merge.main.0."),
-    (r"^fams\.1\.merge\.0\.", "FAM1.merge.main.0."),
-    (r"^shallow\.0\.4\.", "SCM2.main.4."),
-    (r"^shallow\.1\.4\.", "SCM1.main.4."),
-    (r"^shallow\.0\.(\d)\.0\.", r"SCM2.main.\1.main.0."),
-    (r"^shallow\.1\.(\d)\.0\.", r"SCM1.main.\1.main.0."),
-]
+
+def _pattern(segment: str) -> str:
+    body = segment.removeprefix("^").removesuffix("$")
+    regex = r"(\d+)".join(re.escape(part) for part in body.split("{n}"))
+    return ("^" if segment.startswith("^") else "") + regex + ("$" if segment.endswith("$") else "")
+
+
+def _replacement(segment: str) -> str:
+    parts = segment.removeprefix("^").removesuffix("$").split("{n}")
+    return "".join(
+        part + (f"\\{i + 1}" if i < len(parts) - 1 else "") for i, part in enumerate(parts)
+    )
+
+
+def _rules(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(_pattern(source), _replacement(target)) for source, target in pairs]
+
+
+_TO_OURS = _rules(KEY_PAIRS)
+_TO_OFFICIAL = _rules([(ours, official) for official, ours in reversed(KEY_PAIRS)])
 
 
 def _rename(key: str, rules: list[tuple[str, str]]) -> str:
