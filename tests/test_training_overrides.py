@@ -31,14 +31,15 @@ def test_variant_overrides_reach_the_model_and_the_training_config(
         return [{"loss": 1.0}]
 
     def fake_scores(model, dataset, **kwargs):
-        return [{"name": "x", "psnr_db": 20.0}], {"means": {"psnr_db": 20.0, "ssim": 0.5}}
+        row = {"name": "x", "psnr_db": 20.0, "ssim": 0.5}
+        return [row], {"means": {"psnr_db": 20.0, "ssim": 0.5}}
 
     monkeypatch.setattr(ablation, "train", spy_train)
     monkeypatch.setattr(ablation, "evaluate", fake_scores)
     monkeypatch.setattr(ablation, "count_macs", lambda *a, **k: {"params": 1, "macs_torch": 0})
     path = tmp_path / "study.yaml"
     path.write_text(STUDY)
-    base = TrainConfig(epochs=2, batch_size=2, patch_size=32, num_workers=0)
+    base = TrainConfig(epochs=2, batch_size=2, patch_size=32, num_workers=0, seed=0)
     dataset = open_dataset("synth-haze", tiny_haze, split="train")
     ablation.run_study(ablation.load_study(path), train_set=dataset, test_set=dataset, config=base)
     (paper, paper_config), (no_lam, no_lam_config), (_, no_fft_config) = received.values()

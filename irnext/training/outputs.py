@@ -15,6 +15,7 @@ import torch
 
 from irnext.checkpoint import save_checkpoint, weights_sha256
 from irnext.env import environment_stamp
+from irnext.evaluation import json_safe
 from irnext.io import atomic_write_json, check_writable
 from irnext.training.hooks import Hooks
 
@@ -85,16 +86,18 @@ class RunFiles(Hooks):
                 "validations": state["validations"],
                 "best": state["best"],
             }
-            atomic_write_json(self.history, payload, indent=1)
+            atomic_write_json(self.history, json_safe(payload), indent=1)  # inf dB -> null
         if self.timing is not None:
             timing = {"epochs": self.timings, "environment": environment_stamp(device)}
-            atomic_write_json(self.timing, timing, indent=1)
+            atomic_write_json(self.timing, json_safe(timing), indent=1)
         best = state["best"]
-        return {
-            "out": str(self.out),
-            "best": str(self.best) if self.best and best else None,
-            "best_val_psnr_db": best["val_psnr_db"] if best else None,
-            "steps": state["step"],
-            "final_loss": final,
-            "weights_sha256": sha,
-        }
+        return json_safe(
+            {
+                "out": str(self.out),
+                "best": str(self.best) if self.best and best else None,
+                "best_val_psnr_db": best["val_psnr_db"] if best else None,
+                "steps": state["step"],
+                "final_loss": final,
+                "weights_sha256": sha,
+            }
+        )
