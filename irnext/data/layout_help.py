@@ -46,3 +46,19 @@ SNOW100K_HELP = """{root}/
 HAZE4K_HELP = """{root}/
   train|test/IN/<n>_<a>_<beta>.png
   train|test/GT/<n>.png     GT named by the prefix before the first '_'"""
+RAIN13K_HELP = (
+    FLAT_HELP.format(root="{root}", inp="input", tgt="target")
+    + "\n  ({root} is train/Rain13K of the MPRNet/Restormer distribution)"
+)
+SYNTH_HELP = (
+    SPLIT_HELP.format(root="{root}", splits="train|test", inp="input", tgt="target")
+    + "\n  manifest.json   (written by `irnext data synth`)"
+)
+
+
+def rain_test_help(folder: str) -> str:
+    """The tree of one Rain13K test set, `folder` as the MPRNet/Restormer copy names it."""
+    return (
+        FLAT_HELP.format(root="{root}", inp="input", tgt="target")
+        + f"\n  ({{root}} is test/{folder}; original rain/norain-N naming also read)"
+    )

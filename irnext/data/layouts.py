@@ -11,20 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from irnext.data.layout_help import (
-    DPDD_HELP,
-    FLAT_HELP,
-    GOPRO_HELP,
-    HAZE4K_HELP,
-    HIDE_HELP,
-    REALBLUR_HELP,
-    RESIDE_HELP,
-    SNOW100K_HELP,
-    SNOW_HELP,
-    SOTS_INDOOR_HELP,
-    SOTS_OUTDOOR_HELP,
-    SPLIT_HELP,
-)
+from irnext.data import layout_help as trees
 
 TASKS = ("dehaze", "desnow", "motion_deblur", "defocus_deblur", "derain")
 PROTOCOLS = ("dehaze_pooled", "matlab_rgb3d", "realblur_aligned", "matlab_y", "dpdd_float")
@@ -118,28 +105,30 @@ def _haze(
 
 def _dehaze_and_motion() -> list[Layout]:
     layouts: list[Layout] = [
-        _haze("its-train", {"train": ("train", ".", "ITS_v2")}, RESIDE_HELP),
-        _haze("ots-train", {"train": ("train", ".", "OTS")}, RESIDE_HELP),
+        _haze("its-train", {"train": ("train", ".", "ITS_v2")}, trees.RESIDE_HELP),
+        _haze("ots-train", {"train": ("train", ".", "OTS")}, trees.RESIDE_HELP),
         _haze(
             "sots-indoor",
             {"test": (".", "nyuhaze500", "test", "indoor", "indoor/nyuhaze500")},
-            SOTS_INDOOR_HELP,
+            trees.SOTS_INDOOR_HELP,
             gt_border_px=10,
         ),
         _haze(
             "sots-outdoor",
             {"test": (".", "test", "outdoor")},
-            SOTS_OUTDOOR_HELP,
+            trees.SOTS_OUTDOOR_HELP,
             caveat=TRAIN_TEST_OVERLAP[("ots-train", "sots-outdoor")],
         ),
-        _haze("haze4k", {"train": ("train",), "test": ("test",)}, HAZE4K_HELP),
+        _haze("haze4k", {"train": ("train",), "test": ("test",)}, trees.HAZE4K_HELP),
         Layout(
-            info=_info("gopro", "motion_deblur", ("train", "test"), "matlab_rgb3d", GOPRO_HELP),
+            info=_info(
+                "gopro", "motion_deblur", ("train", "test"), "matlab_rgb3d", trees.GOPRO_HELP
+            ),
             bases={"train": ("train",), "test": ("test", ".")},
             sides=_PAIR_SIDES,
         ),
         Layout(
-            info=_info("hide", "motion_deblur", ("train", "test"), "matlab_rgb3d", HIDE_HELP),
+            info=_info("hide", "motion_deblur", ("train", "test"), "matlab_rgb3d", trees.HIDE_HELP),
             bases={"train": ("train",), "test": ("test", ".")},
             sides=(("input", "target"),),
             finder="hide",
@@ -158,7 +147,7 @@ def _realblur_and_dpdd() -> list[Layout]:
                     "motion_deblur",
                     ("train", "test"),
                     "realblur_aligned",
-                    REALBLUR_HELP.replace("{v}", variant),
+                    trees.REALBLUR_HELP.replace("{v}", variant),
                 ),
                 bases={"train": ("train",), "test": ("test", ".")},
                 sides=(("input", "target"), ("blur", "gt")),
@@ -173,7 +162,7 @@ def _realblur_and_dpdd() -> list[Layout]:
                 "defocus_deblur",
                 ("train", "val", "test"),
                 "dpdd_float",
-                DPDD_HELP,
+                trees.DPDD_HELP,
                 groups=("indoor", "outdoor"),
             ),
             bases={
@@ -197,8 +186,7 @@ def _rain() -> list[Layout]:
                 "derain",
                 ("train",),
                 "matlab_y",
-                FLAT_HELP.format(root="{root}", inp="input", tgt="target")
-                + "\n  ({root} is train/Rain13K of the MPRNet/Restormer distribution)",
+                trees.RAIN13K_HELP,
             ),
             bases={"train": (".", "Rain13K", "train/Rain13K")},
             sides=_RAIN_SIDES,
@@ -219,8 +207,7 @@ def _rain() -> list[Layout]:
                 "matlab_y",
                 sides=_RAIN_SIDES,
                 rule="rain_norain",
-                help_text=FLAT_HELP.format(root="{root}", inp="input", tgt="target")
-                + f"\n  ({{root}} is test/{folder}; original rain/norain-N naming also read)",
+                help_text=trees.rain_test_help(folder),
                 children=(folder, f"test/{folder}"),
             )
         )
@@ -232,7 +219,7 @@ def _snow_and_synth() -> list[Layout]:
     for name in ("csd", "srrs"):
         layouts.append(
             Layout(
-                info=_info(name, "desnow", ("train", "test"), "dehaze_pooled", SNOW_HELP),
+                info=_info(name, "desnow", ("train", "test"), "dehaze_pooled", trees.SNOW_HELP),
                 bases={
                     "train": ("train2500", "Train", "train"),
                     "test": ("test2000", "Test", "test"),
@@ -247,7 +234,7 @@ def _snow_and_synth() -> list[Layout]:
                 "desnow",
                 ("train", "test", "test-s", "test-m", "test-l"),
                 "dehaze_pooled",
-                SNOW100K_HELP,
+                trees.SNOW100K_HELP,
                 default="test",
             ),
             bases={
@@ -273,10 +260,7 @@ def _snow_and_synth() -> list[Layout]:
                 protocol,
                 ("train", "test"),
                 sides=(("input", "target"),),
-                help_text=SPLIT_HELP.format(
-                    root="{root}", splits="train|test", inp="input", tgt="target"
-                )
-                + "\n  manifest.json   (written by `irnext data synth`)",
+                help_text=trees.SYNTH_HELP,
             )
         )
     return layouts
