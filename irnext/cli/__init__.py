@@ -31,6 +31,9 @@ COMMANDS = (
     "latency",
     "report",
     "params_cmd",  # `irnext params check` (irnext.cli.params holds the schema)
+    "profile",
+    "bench",
+    "collect",  # `irnext collect` and `irnext visual`
 )
 
 # The one-line help of each command, for `irnext --help` without importing its module (a

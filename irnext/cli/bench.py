@@ -1,0 +1,164 @@
+"""`irnext bench`: one cell of the comparison pipeline (dvc.yaml), configured by params.yaml.
+
+irnext bench cell --task haze --model restormer-mini --seed 0   # train, then evaluate
+irnext bench identity --task haze                                # score the input itself
+irnext bench summary --task haze    # results/metrics/haze.json and results/visual/haze
+
+`cell` builds the `irnext train` and `irnext evaluate` commands of one (task, model, seed) from
+the profile in params.yaml (`benchmark`, `train`, `evaluate`) and runs them in this process,
+printing each first, so every model of every task is trained and scored with the same recipe,
+budget and protocol (one process per cell: the pipeline pays torch's start-up once). `benchmark:
+synthetic` uses the offline benchmark under data/synth/TASK; `benchmark: paper` takes each task's
+real training and test sets from `paper.TASK` with their roots from datasets.yaml (kept out of
+params.yaml so that `dvc exp show` is not a wall of empty dataset columns). The model name
+`irnext` stands for the task's IRNeXt configuration (irnext-dehaze for haze, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+from typing import Any
+
+from irnext.cli.params import load_params, section
+from irnext.errors import InputError
+
+DATASETS_FILE = Path("datasets.yaml")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("bench", help="one train/evaluate cell of the pipeline")
+    cells = parser.add_subparsers(dest="cell", required=True, metavar="CELL")
+    for name, helptext in (
+        ("cell", "train MODEL on TASK with the profile's recipe, then score it"),
+        ("identity", "score the identity (the input itself) on every test set of TASK"),
+        ("summary", "TASK's DVC metrics (every model, every seed) and its visual comparison"),
+    ):
+        cell = cells.add_parser(name, help=helptext)
+        cell.add_argument("--task", required=True)
+        if name == "cell":
+            cell.add_argument("--model", required=True)
+            cell.add_argument("--seed", required=True, type=int)
+        cell.add_argument("--params", type=Path, default=Path("params.yaml"))
+        cell.add_argument("--datasets", type=Path, default=DATASETS_FILE)
+        cell.add_argument("--dry-run", action="store_true", help="print the command only")
+        cell.set_defaults(func=_run)
+
+
+def resolve_model(name: str, task: str) -> str:
+    """`irnext` -> the task's IRNeXt model; any other name is a named model."""
+    from irnext.data.layouts import SYNTH_TASKS
+    from irnext.models.registry import list_models, model_entry
+
+    if name != "irnext":
+        model_entry(name)  # unknown names raise, listing the known ones
+        return name
+    tasks = {synth: registry for synth, registry, _ in SYNTH_TASKS}
+    if task not in tasks:
+        raise InputError(f"task '{task}': expected one of {sorted(tasks)}")
+    found = [m for m in list_models(tasks[task]) if model_entry(m).architecture == "IRNeXt"]
+    return found[0]
+
+
+def task_data(params: dict[str, Any], task: str, datasets: Path) -> dict[str, Any]:
+    """{train: (dataset, root), recipe: name or None, tests: [(dataset, root), ...]}."""
+    benchmark = section(params, "benchmark")
+    if benchmark == "synthetic":
+        pair = (f"synth-{task}", f"data/synth/{task}")
+        return {"train": pair, "recipe": None, "tests": [pair]}
+    if benchmark != "paper":
+        raise InputError(f"params.yaml: benchmark = {benchmark!r}; expected synthetic or paper")
+    spec = section(params, "paper", task)
+    roots = section(load_params(datasets), "datasets", source=str(datasets))
+
+    def located(name: str) -> tuple[str, str]:
+        if roots.get(name) is None:
+            raise InputError(
+                f"{datasets}: datasets.{name} is not set; give the folder of your copy "
+                f"(the paper profile trains and tests on it)"
+            )
+        return name, str(roots[name])
+
+    return {
+        "train": located(spec["train"]),
+        "recipe": spec.get("recipe"),
+        "tests": [located(name) for name in spec["test"]],
+    }
+
+
+def cell_paths(task: str, model: str, seed: int) -> dict[str, Path]:
+    stem = f"{model}-s{seed}"
+    return {
+        "checkpoint": Path("models") / task / f"{stem}.pt",
+        "history": Path("results/train") / task / f"{stem}.json",
+        "timing": Path("results/train") / task / f"{stem}.run.json",
+        "evaluate": Path("results/evaluate") / task / stem,
+    }
+
+
+def train_command(params: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    data = task_data(params, args.task, args.datasets)
+    paths = cell_paths(args.task, args.model, args.seed)
+    recipe = dict(section(params, "train"))
+    command = ["train", "--model", resolve_model(args.model, args.task)]
+    command += ["--dataset", data["train"][0], "--root", data["train"][1]]
+    if data["recipe"]:
+        command += ["--recipe", data["recipe"]]
+    for key, value in recipe.items():  # the profile's recipe, identical for every model
+        command += [f"--{key.replace('_', '-')}", _flag_value(value)]
+    command += ["--seed", str(args.seed), "--out", str(paths["checkpoint"])]
+    return command + ["--history", str(paths["history"]), "--timing", str(paths["timing"])]
+
+
+def evaluate_commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str]]:
+    data = task_data(params, args.task, args.datasets)
+    device = str(section(params, "evaluate", "device"))
+    if args.cell == "identity":
+        source, out = ["--model", "identity"], Path("results/evaluate") / args.task / "identity"
+    else:
+        paths = cell_paths(args.task, args.model, args.seed)
+        source, out = ["--checkpoint", str(paths["checkpoint"])], paths["evaluate"]
+    several = len(data["tests"]) > 1  # the paper's tasks: one folder per test set
+    return [
+        ["evaluate", *source, "--dataset", name, "--root", root, "--device", device]
+        + ["--out", str(out / name if several else out)]
+        for name, root in data["tests"]
+    ]
+
+
+def _flag_value(value: Any) -> str:
+    if value is None:
+        return "0"  # grad_clip: 0 disables clipping
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def summary_commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str]]:
+    data = task_data(params, args.task, args.datasets)
+    models = [str(m) for m in section(params, "models")]
+    seeds = [str(s) for s in section(params, "seeds")]
+    collect = ["collect", "--task", args.task, "--models", *models, "--seeds", *seeds]
+    dataset, root = data["tests"][0]  # the first test set of the task
+    visual = ["visual", "--task", args.task, "--models", *models, "--seed", seeds[0]]
+    return [collect, visual + ["--dataset", dataset, "--root", root]]
+
+
+def _run(args: argparse.Namespace) -> int:
+    from irnext.cli import main
+
+    params = load_params(args.params)
+    if args.cell == "cell":
+        commands = [train_command(params, args), *evaluate_commands(params, args)]
+    elif args.cell == "identity":
+        commands = evaluate_commands(params, args)
+    else:
+        commands = summary_commands(params, args)
+    for command in commands:
+        print("irnext " + shlex.join(command), flush=True)
+        if not args.dry_run:
+            code = main(command)
+            if code:
+                return code
+    return 0

@@ -1,0 +1,135 @@
+"""`irnext collect` and `irnext visual`: the pipeline's per-task summaries.
+
+irnext collect --task haze --models irnext-mini restormer-mini --seeds 0 1
+    -> results/metrics/haze.json, DVC metrics: {model: {psnr_db, ssim, psnr_db_std_seeds}}
+irnext visual --task haze --dataset synth-haze --root data/synth/haze --models ... --seed 0
+    -> results/visual/haze/{input,target,MODEL}.png and visual.json (the crop of largest error)
+
+Both read only files the pipeline wrote (summary.json of each evaluation, the checkpoints).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+from irnext.errors import InputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    collect = subparsers.add_parser("collect", help="per-task DVC metrics from the evaluations")
+    visual = subparsers.add_parser("visual", help="one test image restored by every model")
+    for parser in (collect, visual):
+        parser.add_argument("--task", required=True)
+        parser.add_argument("--models", nargs="+", required=True)
+        parser.add_argument("--results", type=Path, default=Path("results"))
+    collect.add_argument("--seeds", nargs="+", type=int, required=True)
+    collect.add_argument("--out", type=Path, help="default RESULTS/metrics/TASK.json")
+    collect.set_defaults(func=_collect)
+    visual.add_argument("--dataset", required=True)
+    visual.add_argument("--root", required=True, type=Path)
+    visual.add_argument("--seed", type=int, default=0, help="which seed's checkpoints")
+    visual.add_argument("--models-dir", type=Path, default=Path("models"))
+    visual.add_argument("--crop", type=int, default=64, help="side of the zoomed window")
+    visual.set_defaults(func=_visual)
+
+
+def _summaries(folder: Path) -> dict[str, dict[str, Any]]:
+    """{dataset: summary} of one evaluation folder (one test set, or one sub-folder each)."""
+    if (folder / "summary.json").is_file():
+        summary = json.loads((folder / "summary.json").read_text())
+        return {summary["dataset"]: summary}
+    found = sorted(folder.glob("*/summary.json"))
+    if not found:
+        raise InputError(f"{folder}: no summary.json (run the evaluate stage first)")
+    return {path.parent.name: json.loads(path.read_text()) for path in found}
+
+
+def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) -> dict:
+    """Mean over seeds (and the seeds' standard deviation) of each model's PSNR and SSIM."""
+    folder = results / "evaluate" / task
+    runs = {"identity": [_summaries(folder / "identity")]}
+    for model in models:
+        runs[model] = [_summaries(folder / f"{model}-s{seed}") for seed in seeds]
+    datasets = list(runs["identity"][0])
+    table: dict[str, Any] = {}
+    for name, per_seed in runs.items():
+        rows = {}
+        for dataset in datasets:
+            means = [run[dataset]["means"] for run in per_seed]
+            psnr = [m["psnr_db"] for m in means]
+            row = {
+                "psnr_db": statistics.fmean(psnr),
+                "ssim": statistics.fmean(m["ssim"] for m in means),
+                "seeds": len(per_seed),
+            }
+            if name != "identity":
+                row["psnr_db_std_seeds"] = statistics.stdev(psnr) if len(psnr) > 1 else 0.0
+            rows[dataset] = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+        table[name] = rows[datasets[0]] if len(datasets) == 1 else rows
+    return table
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from irnext.io import atomic_write_json
+
+    out = args.out or args.results / "metrics" / f"{args.task}.json"
+    table = metrics_of(args.results, args.task, args.models, args.seeds)
+    atomic_write_json(out, table)
+    print(f"wrote {out}")
+    return 0
+
+
+def largest_error_window(error, size: int) -> tuple[int, int, int]:
+    """(top, left, side) of the size x size window with the largest summed error (H x W array),
+    found with an integral image; ties go to the first window in raster order."""
+    import numpy as np
+
+    height, width = error.shape
+    side = min(size, height, width)
+    integral = np.pad(np.cumsum(np.cumsum(error, 0), 1), ((1, 0), (1, 0)))
+    sums = (
+        integral[side:, side:]
+        - integral[:-side, side:]
+        - integral[side:, :-side]
+        + integral[:-side, :-side]
+    )
+    top, left = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return int(top), int(left), side
+
+
+def _visual(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from irnext.checkpoint import load_checkpoint
+    from irnext.data import open_dataset, write_image
+    from irnext.inference import restore
+    from irnext.io import atomic_write_json
+
+    dataset = open_dataset(args.dataset, args.root, split="test")
+    first = min(range(len(dataset)), key=lambda i: dataset.pairs[i].name)
+    sample = dataset[first]
+    out = args.results / "visual" / args.task
+    image, target = sample["input"], sample["target"]
+    write_image(out / "input.png", image)
+    write_image(out / "target.png", target)
+    for model_name in args.models:
+        checkpoint = args.models_dir / args.task / f"{model_name}-s{args.seed}.pt"
+        model, _ = load_checkpoint(checkpoint)
+        restored = restore(model, image).cpu()
+        write_image(out / f"{model_name}.png", restored)
+    error = np.abs((image - target).numpy()).mean(axis=0)
+    top, left, side = largest_error_window(error, args.crop)
+    record = {
+        "image": sample["name"],
+        "dataset": args.dataset,
+        "seed": args.seed,
+        "models": list(args.models),
+        "crop": [top, left, side],  # the identity's window of largest mean absolute error
+    }
+    atomic_write_json(out / "visual.json", record)
+    print(f"wrote {out}")
+    return 0

@@ -1,0 +1,45 @@
+"""`irnext profile NAME`: make profiles/NAME.yaml the pipeline's params.yaml (then `dvc repro`).
+
+irnext profile default && dvc repro   # CPU, offline: miniature models, synthetic benchmark
+irnext profile gpu && dvc repro       # one GPU: the papers' models on the synthetic benchmark
+irnext profile paper && dvc repro     # the real datasets (datasets.yaml) and official weights
+
+The file is checked against the pipeline's schema before it replaces params.yaml, so a broken
+profile never reaches a stage. `dvc exp run -S` and `dvc exp run --queue` vary it from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from irnext.errors import InputError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("profile", help="select the pipeline's profile (params.yaml)")
+    parser.add_argument("name", nargs="?", help="default, gpu or paper (profiles/NAME.yaml)")
+    parser.add_argument("--profiles", type=Path, default=Path("profiles"))
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--list", action="store_true", help="list the profiles")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from irnext.cli.params import check_params, load_params
+    from irnext.io import atomic_write_text
+
+    known = sorted(p.stem for p in args.profiles.glob("*.yaml"))
+    if args.list or args.name is None:
+        print("\n".join(known))
+        return 0
+    source = args.profiles / f"{args.name}.yaml"
+    if not source.is_file():
+        raise InputError(f"{source}: no such profile; known: {', '.join(known) or 'none'}")
+    # Studies and stage names are looked up beside params.yaml, where dvc.yaml reads them.
+    problems = check_params(load_params(source), source=args.params)
+    if problems:
+        raise InputError(f"{source} is not a valid profile:\n" + "\n".join(problems))
+    atomic_write_text(args.params, source.read_text())
+    print(f"{args.params} <- {source}; run `dvc repro`")
+    return 0
