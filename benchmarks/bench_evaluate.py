@@ -4,11 +4,12 @@
 
 DIR holds another copy of the `irnext` package (e.g. `git archive REV irnext | tar -x -C DIR`);
 each measurement runs in a fresh process importing either that copy ("before") or this checkout
-("after"), alternating cell by cell and repeat by repeat, so that the load of a shared machine
-falls on both versions alike. A cell evaluates N synthetic 256 x 256 pairs (written once, in the
-synth-* layout) with the identity (reading, transfer and metrics only) or `irnext-test` (plus a
-tiny IRNeXt's inference), after one warm-up pass; the record is images/s of the second pass.
-Writes results.json (every repeat, medians, spreads, environment) and table.md.
+(or the copy given by `--after`: "after"), alternating cell by cell and repeat by repeat, so that
+the load of a shared machine falls on both versions alike. A cell evaluates N synthetic 256 x 256
+pairs (written once, in the synth-* layout) with the identity (reading, transfer and metrics
+only) or `irnext-test` (plus a tiny IRNeXt's inference), after one warm-up pass; the record is
+images/s of the second pass. Writes results.json (every repeat, medians, spreads, environment)
+and table.md.
 """
 
 from __future__ import annotations
@@ -69,10 +70,7 @@ def measure(root: Path, model_name: str, *, workers: int | None, batch: int) -> 
 
 def _spawn(version: str, before: Path, args: argparse.Namespace, model: str) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    if version == "before":
-        env["PYTHONPATH"] = str(before)
-    else:
-        env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPATH"] = str(before if version == "before" else args.after)
     command = [sys.executable, str(HERE), "--cell", model, "--data", str(args.data)]
     command += ["--batch", str(args.batch)]
     if args.workers is not None and version == "after":
@@ -144,6 +142,9 @@ def render(result: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="folder holding the other `irnext` copy")
+    parser.add_argument(
+        "--after", type=Path, default=REPO, help="folder holding the `irnext` to compare"
+    )
     parser.add_argument("--out", type=Path, help="results folder (results.json, table.md)")
     parser.add_argument("--data", type=Path, default=Path("/tmp/irnext-bench-evaluate"))
     parser.add_argument("--count", type=int, default=24, help="pairs")

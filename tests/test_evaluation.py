@@ -446,3 +446,51 @@ def test_the_static_environment_is_read_once_per_process_and_device(monkeypatch)
         assert "timestamp_utc" in second and second["torch_num_threads"] == torch.get_num_threads()
     finally:
         env._static_stamp.cache_clear()  # later stamps read the real commit
+
+
+def test_each_chunk_is_read_once_after_the_next_chunk_was_launched(tmp_path, monkeypatch):
+    from irnext.metrics.protocols import PendingScores
+
+    write_synth_layout(tmp_path / "data", count=5)
+    events = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, x):
+            events.append(("forward", x.shape[0]))
+            return x
+
+    original = PendingScores.read
+
+    def read(self):
+        events.append(("read", len(self._table[0])))
+        return original(self)
+
+    monkeypatch.setattr(PendingScores, "read", read)
+    dataset = open_dataset("synth-haze", tmp_path / "data")
+    rows, _ = evaluate(Recorder(), dataset, device="cpu", batch_size=2, num_workers=1)
+    # Chunks of 2, 2, 1: chunk k's one read comes after chunk k + 1's forward pass.
+    assert events == [
+        ("forward", 2), ("forward", 2), ("read", 2), ("forward", 1), ("read", 2), ("read", 1)
+    ]  # fmt: skip
+    assert [row["name"] for row in rows] == [pair.name for pair in dataset.pairs]
+
+
+def test_default_workers_leave_a_cpu_to_the_main_process(monkeypatch):
+    from irnext.evaluation import default_workers
+
+    for cpus, workers in ((1, 0), (2, 1), (3, 2), (16, 4), (None, 0)):
+        monkeypatch.setattr("os.cpu_count", lambda cpus=cpus: cpus)
+        assert default_workers() == workers
+
+
+def test_progress_off_a_terminal_is_periodic_lines_on_stderr():
+    import io
+
+    from irnext.cli.progress import progress_counter
+
+    stream = io.StringIO()
+    with progress_counter(5, "m on d", every_s=3600, stream=stream) as update:
+        for _ in range(5):
+            update(1)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("m on d: 5/5 images")

@@ -120,21 +120,31 @@ def evaluate(
     summary.update(
         model=model_name or getattr(model, "irnext_spec", {}).get("name"),
         weights_sha256=weights_sha256,
-        dataset=dataset.info.name,
-        task=dataset.info.task,
-        split=dataset.split,
-        **completeness(dataset.info.name, dataset.split, len(rows)),
-        dataset_caveat=dataset.info.caveat,
-        protocol=protocol,
-        protocol_source=chosen.source,
+        **_provenance(dataset, len(rows), chosen),
         batch_size=batch_size,
         tile=tile,
         tile_overlap=tile_overlap if tile else None,
         dtype=dtype,
+        channels_last=channels_last,
+        compiled=compile,
         **timing,
         environment=environment_stamp(device),
     )
     return rows, summary
+
+
+def _provenance(dataset: PairedImageDataset, count: int, chosen) -> dict[str, Any]:
+    """What the scores are of: the dataset split (and whether it was whole), the protocol."""
+    info = dataset.info
+    return {
+        "dataset": info.name,
+        "task": info.task,
+        "split": dataset.split,
+        **completeness(info.name, dataset.split, count),
+        "dataset_caveat": info.caveat,
+        "protocol": chosen.name,
+        "protocol_source": chosen.source,
+    }
 
 
 def _check_options(batch_size: int, workers: int, dtype: str) -> None:
