@@ -34,15 +34,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ("cell", "train MODEL on TASK with the profile's recipe, then score it"),
         ("identity", "score the identity (the input itself) on every test set of TASK"),
         ("summary", "TASK's DVC metrics (every model, every seed) and its visual comparison"),
+        ("complexity", "parameters and MACs of every compared model (cost_models)"),
+        ("ablate", "one ablation study with the profile's recipe and seeds"),
+        ("pretrained", "official weights (params pretrained.NAME) on every test set of a task"),
     ):
         cell = cells.add_parser(name, help=helptext)
-        cell.add_argument("--task", required=True)
+        if name in ("cell", "identity", "summary"):
+            cell.add_argument("--task", required=True)
         if name == "cell":
             cell.add_argument("--model", required=True)
             cell.add_argument("--seed", required=True, type=int)
+        if name == "ablate":
+            cell.add_argument("--study", required=True, help="NAME of ablations/NAME.yaml")
+        if name == "pretrained":
+            cell.add_argument("--name", required=True)
         cell.add_argument("--params", type=Path, default=Path("params.yaml"))
         cell.add_argument("--datasets", type=Path, default=DATASETS_FILE)
-        cell.add_argument("--dry-run", action="store_true", help="print the command only")
+        cell.add_argument("--dry-run", action="store_true", help="print the commands only")
         cell.set_defaults(func=_run)
 
 
@@ -97,16 +105,22 @@ def cell_paths(task: str, model: str, seed: int) -> dict[str, Path]:
     }
 
 
+def recipe_flags(params: dict[str, Any]) -> list[str]:
+    """The profile's recipe as `irnext train` flags, identical for every model and task."""
+    flags = []
+    for key, value in dict(section(params, "train")).items():
+        flags += [f"--{key.replace('_', '-')}", _flag_value(value)]
+    return flags
+
+
 def train_command(params: dict[str, Any], args: argparse.Namespace) -> list[str]:
     data = task_data(params, args.task, args.datasets)
     paths = cell_paths(args.task, args.model, args.seed)
-    recipe = dict(section(params, "train"))
     command = ["train", "--model", resolve_model(args.model, args.task)]
     command += ["--dataset", data["train"][0], "--root", data["train"][1]]
     if data["recipe"]:
         command += ["--recipe", data["recipe"]]
-    for key, value in recipe.items():  # the profile's recipe, identical for every model
-        command += [f"--{key.replace('_', '-')}", _flag_value(value)]
+    command += recipe_flags(params)
     command += ["--seed", str(args.seed), "--out", str(paths["checkpoint"])]
     return command + ["--history", str(paths["history"]), "--timing", str(paths["timing"])]
 
@@ -145,20 +159,40 @@ def summary_commands(params: dict[str, Any], args: argparse.Namespace) -> list[l
     return [collect, visual + ["--dataset", dataset, "--root", root]]
 
 
+def _commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str]]:
+    from irnext.cli import bench_more
+
+    if args.cell == "cell":
+        return [train_command(params, args), *evaluate_commands(params, args)]
+    if args.cell == "identity":
+        return evaluate_commands(params, args)
+    if args.cell == "summary":
+        return summary_commands(params, args)
+    if args.cell == "ablate":
+        return [bench_more.ablate_command(params, args.study, recipe_flags(params))]
+    task = section(params, "pretrained", args.name, "task")
+    tests = task_data(params, task, args.datasets)["tests"]
+    return bench_more.pretrained_commands(params, args.name, tests)
+
+
 def _run(args: argparse.Namespace) -> int:
-    from irnext.cli import main
+    from irnext.cli import bench_more, main
+    from irnext.cli.params import check_params
 
     params = load_params(args.params)
-    if args.cell == "cell":
-        commands = [train_command(params, args), *evaluate_commands(params, args)]
-    elif args.cell == "identity":
-        commands = evaluate_commands(params, args)
-    else:
-        commands = summary_commands(params, args)
-    for command in commands:
+    problems = check_params(params, source=args.params)  # before anything trains
+    if problems:
+        raise InputError(f"{len(problems)} problem(s):\n" + "\n".join(problems))
+    if args.cell == "complexity":
+        bench_more.complexity(params)
+        return 0
+    for command in _commands(params, args):
         print("irnext " + shlex.join(command), flush=True)
         if not args.dry_run:
             code = main(command)
             if code:
                 return code
+    if args.cell == "cell" and not args.dry_run:
+        paths = cell_paths(args.task, args.model, args.seed)
+        bench_more.write_curve(paths["history"], paths["history"].with_suffix(".curve.json"))
     return 0

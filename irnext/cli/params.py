@@ -69,8 +69,17 @@ def _count(low: int = 1) -> Key:
     return Key(int, low=low)
 
 
+def _bench_models(base: Path) -> list[str]:
+    return ["irnext", *_models(base)]  # `irnext`: each task's IRNeXt model (irnext.cli.bench)
+
+
 SCHEMA: dict[str, Any] = {
+    "profile": Key(str),
+    "benchmark": Key(str, choices=lambda base: ["synthetic", "paper"]),
     "tasks": Key(list, items=str, choices=_synth_tasks),
+    "models": Key(list, items=str, choices=_bench_models),
+    "seeds": Key(list, items=int),
+    "cost_models": Key(list, items=str, choices=_models),
     "synth": {
         "seed": _count(0),
         "train_count": _count(),
@@ -78,7 +87,6 @@ SCHEMA: dict[str, Any] = {
         "size_px": _count(),
     },
     "train": {
-        "model": Key(str, choices=_models),
         "epochs": _count(),
         "batch_size": _count(2),  # IRNeXt's BatchNorm in the LAM needs two samples
         "patch_size": _count(),
@@ -87,17 +95,28 @@ SCHEMA: dict[str, Any] = {
         "warmup_epochs": _count(0),
         "grad_clip": Key(float, above=0, nullable=True),
         "fft_weight": Key(float, low=0),
-        "seed": _count(0),
         "num_workers": Key(int, low=0, also=("auto",)),  # TrainConfig's loader processes
     },
     "evaluate": {"device": Key(str)},
     "complexity": {"size": _count()},
+    "latency": {
+        "device": Key(str),
+        "runs": _count(),
+        "warmup": _count(0),
+        "scaling_models": Key(list, items=str, choices=_models),
+        "scaling_sizes": Key(list, items=int),
+    },
     "ablate": {
         "task": Key(str, choices=_synth_tasks),
         "studies": Key(list, items=str, choices=_studies),
+        "base_model": Key(str, choices=_models),
+        "seeds": Key(list, items=int),
         "epochs": _count(),
     },
-    "datasets": AnyKeys(Key(str, nullable=True, required=False), names=_datasets),
+    # benchmark: paper: {TASK: {train, recipe, test}}; official weights: {NAME: {weights, kind,
+    # task}}; checked where they are read (irnext.cli.bench). Dataset roots: datasets.yaml.
+    "paper": Key(dict),
+    "pretrained": Key(dict),
 }
 
 

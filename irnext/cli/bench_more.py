@@ -1,0 +1,90 @@
+"""The pipeline's whole-profile cells of `irnext bench`: complexity, ablations, official weights.
+
+irnext bench complexity            # results/cost/complexity.json (+ .run.json: environment)
+irnext bench ablate --study depth  # ablations/depth.yaml with the profile's recipe and seeds
+irnext bench pretrained --name NAME  # weights of params `pretrained.NAME` on their task's sets
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from irnext.cli.params import section
+from irnext.errors import InputError
+
+PUBLISHED = Path("benchmarks/published/cost.yaml")
+KINDS = {"irnext": "--official-irnext", "baseline": "--baseline-weights"}
+
+
+def complexity(params: dict[str, Any]) -> None:
+    """Every compared model's parameters and MACs; the environment apart (it changes)."""
+    from irnext.cost.complexity import load_published, model_complexity
+    from irnext.io import atomic_write_json
+
+    side = int(section(params, "complexity", "size"))
+    published = load_published(PUBLISHED) if PUBLISHED.is_file() else None
+    records, environment = [], None
+    for name in section(params, "cost_models"):
+        record = model_complexity(name, size=(side, side), published=published)
+        environment = record.pop("environment")
+        records.append(record)
+        print(f"{name}: {record['params']:,} params, {record['gmacs_fvcore']:.3f} GMACs (fvcore)")
+    atomic_write_json(Path("results/cost/complexity.json"), records, indent=1)
+    atomic_write_json(Path("results/cost/complexity.run.json"), {"environment": environment})
+
+
+def ablate_command(params: dict[str, Any], study: str, recipe_flags: list[str]) -> list[str]:
+    """`irnext ablate` of one study with the profile's recipe (its own epochs) and seeds."""
+    spec = section(params, "ablate")
+    task = spec["task"]
+    flags = [f for f in _pairs(recipe_flags) if f[0] != "--epochs"]
+    return [
+        "ablate",
+        "--study",
+        f"ablations/{study}.yaml",
+        "--base-model",
+        str(spec["base_model"]),
+        "--dataset",
+        f"synth-{task}",
+        "--root",
+        f"data/synth/{task}",
+        "--seeds",
+        *(str(seed) for seed in spec["seeds"]),
+        "--epochs",
+        str(spec["epochs"]),
+        *(item for pair in flags for item in pair),
+        "--out",
+        f"results/ablations/{study}.json",
+    ]
+
+
+def _pairs(flags: list[str]) -> list[tuple[str, str]]:
+    return list(zip(flags[::2], flags[1::2], strict=True))
+
+
+def pretrained_commands(params: dict[str, Any], name: str, tests) -> list[list[str]]:
+    """`irnext evaluate` of the official weights `pretrained.NAME` on each test set."""
+    entry = section(params, "pretrained", name)
+    where = f"params.yaml: pretrained.{name}"
+    if not isinstance(entry, dict) or set(entry) != {"weights", "kind", "task"}:
+        raise InputError(f"{where}: expected a mapping with keys weights, kind and task")
+    if entry["kind"] not in KINDS:
+        raise InputError(f"{where}.kind = {entry['kind']!r}; expected one of {sorted(KINDS)}")
+    device = str(section(params, "evaluate", "device"))
+    out = Path("results/pretrained") / name
+    return [
+        ["evaluate", KINDS[entry["kind"]], str(entry["weights"]), "--dataset", dataset]
+        + ["--root", root, "--device", device, "--out", str(out / dataset)]
+        for dataset, root in tests
+    ]
+
+
+def write_curve(history: Path, curve: Path) -> None:
+    """The loss per epoch of a training history, as a DVC plot (a list of records)."""
+    from irnext.io import atomic_write_json
+
+    epochs = json.loads(history.read_text())["epochs"]
+    points = [{"epoch": record["epoch"], "loss": record["loss"]} for record in epochs]
+    atomic_write_json(curve, points, indent=1)
