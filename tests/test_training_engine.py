@@ -200,3 +200,15 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise():
         hooks.close()
     assert "2/4" in bar_stream.getvalue() and "loss=0.2500" in bar_stream.getvalue()
     assert plain_stream.getvalue().startswith("step 2/4 epoch 1 loss 0.25000 lr 1.000e-04")
+
+
+def test_validation_every_k_steps_without_a_validation_set_is_refused(tiny_haze):
+    dataset = open_dataset("synth-haze", tiny_haze, split="train")
+    config = TrainConfig(epochs=1, batch_size=2, patch_size=32, num_workers=0)
+    with pytest.raises(InputError, match="val_every_steps=5 needs a validation set"):
+        train(
+            irnext.create_model("irnext-test"),
+            dataset,
+            config,
+            options=EngineOptions(val_every_steps=5),
+        )

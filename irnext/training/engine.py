@@ -43,10 +43,11 @@ def train(
     loaded): the run continues from that step as if it had not stopped, since the schedule is
     a function of the epoch and each epoch's batches a function of (seed, epoch).
     """
-    device = torch.device(device)
-    hooks = hooks or Hooks()
+    device, hooks, options = torch.device(device), hooks or Hooks(), options or EngineOptions()
+    if options.val_every_steps and val_set is None:
+        raise InputError(f"val_every_steps={options.val_every_steps} needs a validation set")
     with numerics(config.deterministic, device):
-        run = _setup(model, train_set, config, device, options or EngineOptions(), hooks)
+        run = _setup(model, train_set, config, device, options, hooks)
         try:
             if val_set is not None:
                 run.val = loop.validator(model, val_set, val_protocol, run.device)
