@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,63 +132,91 @@ def run_study(
     train_set: PairedImageDataset,
     test_set: PairedImageDataset,
     config: TrainConfig,
+    seeds: Sequence[int] = (0,),
     device: str | torch.device = "cpu",
     base_model: str | None = None,
     log: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Train and score every variant with the same recipe and seed; returns the result record
-    (one row per variant: its overrides, params, MACs at 256 x 256, test scores, train time)."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train and score every variant with the same recipe, once per seed.
+
+    Returns (result, timings): the result holds only deterministic values (one row per variant:
+    its overrides, params, MACs at 256 x 256 and, per seed, the test scores image by image and
+    the loss curve); the timings hold the training seconds of each variant and seed and the
+    environment stamp, so rerunning a study on the same machine rewrites the same result."""
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise InputError(f"seeds {list(seeds)}: expected distinct seeds, at least one")
     base = base_model or study.base_model
-    rows = []
+    rows, seconds = [], {}
     for variant in study.variants:
-        variant_config = dataclasses.replace(config, **_as_config_values(variant.train))
-        torch.manual_seed(variant_config.seed)
+        row = _describe(variant, base)
+        row["per_seed"] = []
+        for seed in seeds:
+            scores, took = _run_variant(variant, base, seed, train_set, test_set, config, device)
+            row["per_seed"].append(scores)
+            seconds[f"{variant.name}/s{seed}"] = took
+            if log is not None:
+                log(
+                    f"{study.name}/{variant.name} seed {seed}: {scores['psnr_db']:.2f} dB, "
+                    f"SSIM {scores['ssim']:.4f}, {row['params']:,} params, {took:.1f} s"
+                )
+        rows.append(row)
+    result = {
+        "study": study.name,
+        "title": study.title,
+        "question": study.question,
+        "reference": study.reference,
+        "base_model": base,
+        "dataset": test_set.info.name,
+        "train_split": train_set.split,
+        "test_split": test_set.split,
+        "protocol": test_set.info.protocol,
+        "train_config": config_dict(config),
+        "seeds": list(seeds),
+        "variants": rows,
+    }
+    timings = {"study": study.name, "train_seconds": seconds}
+    timings["environment"] = environment_stamp(device)
+    return json_safe(result), json_safe(timings)
+
+
+def _describe(variant: Variant, base: str) -> dict[str, Any]:
+    """The variant's overrides and its cost (parameters, MACs at 1 x 3 x 256 x 256)."""
+    with torch.device("meta"):
         model = create_model(base, **variant.model_kwargs)
-        started = time.perf_counter()
-        history = train(model, train_set, variant_config, device=device)
-        train_seconds = time.perf_counter() - started
-        per_image, summary = evaluate(
-            model, test_set, device=device, model_name=f"{base}:{variant.name}"
-        )
-        cost = count_macs(model.cpu(), (1, 3, 256, 256), counters=("torch",))
-        rows.append(
-            {
-                "variant": variant.name,
-                "note": variant.note,
-                "model_kwargs": variant.model_kwargs,
-                "train_overrides": variant.train,
-                "params": cost["params"],
-                "gmacs_256": cost["macs_torch"] / 1e9,
-                "psnr_db": summary["means"]["psnr_db"],
-                "ssim": summary["means"]["ssim"],
-                # Per-image scores, so that reports can pair variants image by image.
-                "psnr_db_per_image": {row["name"]: row["psnr_db"] for row in per_image},
-                "final_loss": history[-1]["loss"],
-                "train_seconds": train_seconds,
-                "loss_curve": [h["loss"] for h in history],
-            }
-        )
-        if log is not None:
-            log(
-                f"{study.name}/{variant.name}: {rows[-1]['psnr_db']:.2f} dB, "
-                f"SSIM {rows[-1]['ssim']:.4f}, {cost['params']:,} params"
-            )
-    return json_safe(
-        {
-            "study": study.name,
-            "title": study.title,
-            "question": study.question,
-            "reference": study.reference,
-            "base_model": base,
-            "dataset": test_set.info.name,
-            "train_split": train_set.split,
-            "test_split": test_set.split,
-            "protocol": test_set.info.protocol,
-            "train_config": config_dict(config),
-            "variants": rows,
-            "environment": environment_stamp(device),
-        }
+    cost = count_macs(model, (1, 3, 256, 256), counters=("torch",))
+    return {
+        "variant": variant.name,
+        "note": variant.note,
+        "model_kwargs": variant.model_kwargs,
+        "train_overrides": variant.train,
+        "params": cost["params"],
+        "gmacs_256": cost["macs_torch"] / 1e9,
+    }
+
+
+def _run_variant(variant, base, seed, train_set, test_set, config, device):
+    """(scores of one seed, training seconds)."""
+    overrides = {**_as_config_values(variant.train), "seed": seed}
+    variant_config = dataclasses.replace(config, **overrides)
+    torch.manual_seed(seed)
+    model = create_model(base, **variant.model_kwargs)
+    started = time.perf_counter()
+    history = train(model, train_set, variant_config, device=device)
+    took = time.perf_counter() - started
+    per_image, summary = evaluate(
+        model, test_set, device=device, model_name=f"{base}:{variant.name}"
     )
+    scores = {
+        "seed": seed,
+        "psnr_db": summary["means"]["psnr_db"],
+        "ssim": summary["means"]["ssim"],
+        # Per-image scores, so that reports can pair variants (and seeds) image by image.
+        "psnr_db_per_image": {row["name"]: row["psnr_db"] for row in per_image},
+        "ssim_per_image": {row["name"]: row["ssim"] for row in per_image},
+        "final_loss": history[-1]["loss"],
+        "loss_curve": [h["loss"] for h in history],
+    }
+    return scores, took
 
 
 def _as_config_values(overrides: dict[str, Any]) -> dict[str, Any]:

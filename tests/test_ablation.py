@@ -62,7 +62,7 @@ def test_hand_count_equals_the_official_models(num_res, official):
 
 
 def test_studies_are_shipped():
-    assert {p.stem for p in STUDIES} >= {"components", "multiscale", "filter", "training"}
+    assert {p.stem for p in STUDIES} >= {"components", "multiscale", "filter", "training", "depth"}
 
 
 @pytest.mark.parametrize("path", STUDIES, ids=lambda p: p.stem)
@@ -138,7 +138,7 @@ def test_a_study_is_checked_against_the_base_model_it_will_run_on():
         load_study(study, base_model="dehazeformer-t")  # which has no IRNeXt switches
 
 
-def test_run_study_trains_and_scores_each_variant(tiny_haze, tmp_path):
+def test_run_study_trains_and_scores_each_variant_once_per_seed(tiny_haze, tmp_path):
     path = tmp_path / "mini.yaml"
     path.write_text(
         "name: mini\ntitle: mini\nbase_model: irnext-test\nvariants:\n"
@@ -146,11 +146,12 @@ def test_run_study_trains_and_scores_each_variant(tiny_haze, tmp_path):
         "  - {name: no-fft, train: {fft_weight: 0.0}}\n"
     )
     config = TrainConfig(epochs=1, batch_size=2, patch_size=32, warmup_epochs=0, num_workers=0)
-    result = run_study(
+    result, timings = run_study(
         load_study(path),
         train_set=open_dataset("synth-haze", tiny_haze, split="train"),
         test_set=open_dataset("synth-haze", tiny_haze, split="test"),
         config=config,
+        seeds=(0, 1),
     )
     rows = {row["variant"]: row for row in result["variants"]}
     assert list(rows) == ["paper", "no-lam", "no-fft"]
@@ -159,13 +160,28 @@ def test_run_study_trains_and_scores_each_variant(tiny_haze, tmp_path):
     assert rows["no-lam"]["params"] == hand_count(**{**config, "lam": False})
     assert rows["paper"]["params"] - rows["no-lam"]["params"] == lam_count(**config)
     assert rows["no-lam"]["gmacs_256"] < rows["paper"]["gmacs_256"]
+    assert result["seeds"] == [0, 1]
     for row in rows.values():
-        assert 0 < row["ssim"] <= 1 and row["psnr_db"] > 5 and len(row["loss_curve"]) == 1
-        per_image = row["psnr_db_per_image"]
-        assert set(per_image) == {"000", "001"}  # the test split's image names
-        assert sum(per_image.values()) / 2 == pytest.approx(row["psnr_db"])
+        assert [run["seed"] for run in row["per_seed"]] == [0, 1]
+        for run in row["per_seed"]:
+            assert 0 < run["ssim"] <= 1 and run["psnr_db"] > 5 and len(run["loss_curve"]) == 1
+            for metric in ("psnr_db", "ssim"):
+                per_image = run[f"{metric}_per_image"]
+                assert set(per_image) == {"000", "001"}  # the test split's image names
+                assert sum(per_image.values()) / 2 == pytest.approx(run[metric])
+        # Two seeds are two initialisations: the same scores would mean the seed was ignored.
+        assert row["per_seed"][0]["psnr_db"] != row["per_seed"][1]["psnr_db"]
     assert result["protocol"] == "dehaze_pooled"
-    assert result["environment"]["torch"] == torch.__version__
+    assert "environment" not in result  # the result holds scores only; timings apart
+    assert timings["environment"]["torch"] == torch.__version__
+    assert set(timings["train_seconds"]) == {f"{v}/s{s}" for v in rows for s in (0, 1)}
+
+
+def test_run_study_refuses_repeated_seeds(tiny_haze):
+    study = load_study(STUDIES[0])
+    data = open_dataset("synth-haze", tiny_haze, split="train")
+    with pytest.raises(InputError, match="distinct seeds"):
+        run_study(study, train_set=data, test_set=data, config=TrainConfig(), seeds=(0, 0))
 
 
 def test_ablate_cli_writes_the_result(tiny_haze, tmp_path):
@@ -193,5 +209,7 @@ def test_ablate_cli_writes_the_result(tiny_haze, tmp_path):
         "--out",
         str(out),
     ]
-    assert main(argv) == 0
-    assert json.loads(out.read_text())["variants"][0]["variant"] == "a"
+    assert main([*argv, "--seeds", "3"]) == 0
+    result = json.loads(out.read_text())
+    assert result["variants"][0]["variant"] == "a" and result["seeds"] == [3]
+    assert json.loads(out.with_suffix(".run.json").read_text())["train_seconds"]["a/s3"] > 0

@@ -4,11 +4,11 @@ splits; the recipe flags are those of `irnext train`."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from irnext.cli.train import add_config_flags, config_from_args
 from irnext.evaluation import resolve_device
+from irnext.io import atomic_write_json
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--train-split", default="train")
     parser.add_argument("--test-split", default="test")
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
-    parser.add_argument("--out", required=True, type=Path, help="result JSON to write")
+    parser.add_argument(
+        "--seeds", nargs="+", type=int, help="train every variant once per seed (default: --seed)"
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, help="result JSON (scores); timings go to OUT.run.json"
+    )
     add_config_flags(parser)
     parser.set_defaults(func=_run)
 
@@ -31,16 +36,17 @@ def _run(args: argparse.Namespace) -> int:
 
     study = load_study(args.study, base_model=args.base_model)
     config = config_from_args(args)
-    result = run_study(
+    result, timings = run_study(
         study,
         train_set=open_dataset(args.dataset, args.root, split=args.train_split),
         test_set=open_dataset(args.dataset, args.root, split=args.test_split),
         config=config,
+        seeds=args.seeds or [config.seed],
         device=resolve_device(args.device),
         base_model=args.base_model,
         log=lambda line: print(line, flush=True),
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {args.out}")
+    atomic_write_json(args.out, result, indent=1)
+    atomic_write_json(args.out.with_suffix(".run.json"), timings, indent=1)
+    print(f"wrote {args.out} and {args.out.with_suffix('.run.json')}")
     return 0
