@@ -114,3 +114,109 @@ def test_cli_times_a_dataset_frame_padded_to_the_model_multiple(tmp_path, capsys
     assert record["requested_size"] == [460, 620] and record["padded_size"] == [464, 624]
     assert record["input_shape"] == [1, 3, 464, 624]
     assert "irnext-test forward, 1x3x464x624 fp32" in capsys.readouterr().out
+
+
+# --- load of the machine and the verdict on a measurement (irnext.cost.load) ---------------
+
+
+def _probe(monkeypatch, *, load: float, jiffies: list[tuple[int, int]], own_s: float, cpus=2):
+    """A LoadProbe that sees the given load average, /proc/stat samples and own CPU time."""
+    from irnext.cost import load as load_module
+
+    samples, own = iter(jiffies), iter([0.0, own_s])
+    clock = iter([100.0, 101.0])  # one second of wall time
+    monkeypatch.setattr(load_module.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(load_module.os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(load_module, "_cpu_jiffies", lambda: next(samples))
+    monkeypatch.setattr(load_module, "_own_cpu_seconds", lambda: next(own))
+    monkeypatch.setattr(load_module.time, "monotonic", lambda: next(clock))
+    probe = load_module.LoadProbe(threads=1)
+    with probe:
+        pass
+    return probe.record()
+
+
+def test_an_idle_machine_is_not_busy(monkeypatch) -> None:
+    # 2 cores, 1 s: 200 jiffies in all, 100 busy, all of them this process's own second.
+    record = _probe(monkeypatch, load=0.3, jiffies=[(0, 0), (100, 200)], own_s=1.0)
+    assert record["others_busy_cores"] == pytest.approx(0.0)
+    assert record["busy"] is False and record["reason"] is None
+
+
+def test_other_processes_beyond_the_free_core_make_the_machine_busy(monkeypatch) -> None:
+    # Both cores busy the whole second (200 of 200 jiffies) while this process used one core:
+    # the others used exactly the one free core, within the margin.
+    within = _probe(monkeypatch, load=0.5, jiffies=[(0, 0), (200, 200)], own_s=1.0)
+    assert within["others_busy_cores"] == pytest.approx(1.0) and within["busy"] is False
+    # The same, but this process ran only half the second: others took 2 - 0.5 = 1.5 cores.
+    busy = _probe(monkeypatch, load=0.5, jiffies=[(0, 0), (200, 200)], own_s=0.5)
+    assert busy["others_busy_cores"] == pytest.approx(1.5)
+    assert busy["busy"] is True and "1.50 core(s) busy" in busy["reason"]
+
+
+def test_a_load_average_above_the_free_cores_makes_the_machine_busy(monkeypatch) -> None:
+    record = _probe(monkeypatch, load=1.5, jiffies=[(0, 0), (100, 200)], own_s=1.0)
+    assert record["busy"] is True and "load average 1.50" in record["reason"]
+    assert record["loadavg_1m_before"] == 1.5 and record["cpu_count"] == 2
+
+
+def test_verdict_flags_a_wide_spread_and_a_busy_machine() -> None:
+    from irnext.cost.load import verdict
+
+    calm = {"busy": False, "reason": None}
+    assert verdict({"latency_ms_median": 10.0, "latency_ms_iqr": 2.5}, calm)["flagged"] is False
+    wide = verdict({"latency_ms_median": 10.0, "latency_ms_iqr": 2.6}, calm)
+    assert wide["flagged"] is True and "26% of the median" in wide["flag_reasons"][0]
+    busy = verdict(
+        {"latency_ms_median": 10.0, "latency_ms_iqr": 0.1}, {"busy": True, "reason": "x"}
+    )
+    assert busy["flag_reasons"] == ["machine busy: x"]
+
+
+def test_measure_latency_records_the_load_and_its_verdict() -> None:
+    record = measure_latency(nn.Conv2d(3, 3, 1), (1, 3, 8, 8), warmup=0, runs=3)
+    load = record["load"]
+    assert set(load) >= {"loadavg_1m_before", "loadavg_1m_after", "cpu_count", "busy", "reason"}
+    assert load["threads"] == torch.get_num_threads() == record["threads"]
+    assert record["flagged"] == bool(record["flag_reasons"])
+
+
+def test_compare_latency_interleaves_the_models_round_by_round() -> None:
+    from irnext.cost.latency import compare_latency
+
+    calls: list[str] = []
+
+    class Named(nn.Module):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+        def forward(self, x):
+            calls.append(self.name)
+            return x
+
+    models = {name: Named(name) for name in ("a", "b", "c")}
+    records = compare_latency(models, (1, 3, 4, 4), warmup=1, runs=3)
+    # Warm-up once each, then rounds a-b-c, b-c-a, c-a-b (the order rotates by one each round).
+    assert calls == ["a", "b", "c", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert list(records) == ["a", "b", "c"]
+    for record in records.values():
+        assert record["runs"] == 3 and record["interleaved"] == ["a", "b", "c"]
+        assert record["load"] is records["a"]["load"] or record["load"] == records["a"]["load"]
+        assert "flagged" in record and record["peak_memory_mib"] is None
+
+
+def test_cli_times_several_models_into_one_file_each(tmp_path) -> None:
+    import json
+
+    from irnext.cli import main
+
+    argv = ["latency", "--models", "irnext-test", "nafnet-mini", "--device", "cpu"]
+    argv += ["--size", "32", "32", "--runs", "2", "--warmup", "0", "--out-dir", str(tmp_path)]
+    assert main([*argv, "--cuda-size", "720", "1280"]) == 0
+    # On CPU the frame size is not timed: one record per model, named after it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["irnext-test.json", "nafnet-mini.json"]
+    record = json.loads((tmp_path / "nafnet-mini.json").read_text())
+    assert record["model"] == "nafnet-mini" and record["padded_size"] == [32, 32]
+    assert record["device"] == "cpu" and record["threads"] >= 1
+    assert {"latency_ms_median", "latency_ms_iqr", "load", "flagged", "environment"} <= set(record)

@@ -34,3 +34,24 @@ def test_sweep_records_each_size_and_the_plot_is_written(tmp_path) -> None:
     assert all(not r["oom"] and r["latency_ms_median"] > 0 for r in records)
     path = plot_scaling(records, tmp_path / "scaling.png")
     assert path.stat().st_size > 1000 and path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_sweep_writes_one_record_per_model_and_size(tmp_path) -> None:
+    import json
+
+    from irnext.cli import main
+
+    out = tmp_path / "scaling.json"
+    argv = ["latency", "--models", "irnext-test", "nafnet-mini", "--sweep", "64", "32"]
+    assert main([*argv, "--runs", "2", "--warmup", "0", "--device", "cpu", "--out", str(out)]) == 0
+    records = json.loads(out.read_text())
+    assert [(r["model"], r["size"]) for r in records] == [
+        ("irnext-test", 32),
+        ("irnext-test", 64),
+        ("nafnet-mini", 32),
+        ("nafnet-mini", 64),
+    ]
+    for record in records:
+        assert record["oom"] is False and record["latency_ms_median"] > 0
+        assert record["device"] == "cpu" and isinstance(record["flagged"], bool)
+        assert record["peak_memory_mib"] is None  # CPU: not measurable per call

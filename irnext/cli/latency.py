@@ -4,6 +4,8 @@ irnext latency --model irnext-dehaze                       # 1x3x256x256, fp32, 
 irnext latency --model irnext-dehaze --dataset gopro --dtype bf16 --device cuda
 irnext latency --model restormer --size 512 512 --batch 4 --compile --json
 irnext latency --model irnext-dehaze --train-step --batch 4 --device cuda
+irnext latency --models irnext-mini nafnet-mini --out-dir results/latency   # interleaved
+irnext latency --models irnext-mini nafnet-mini --sweep 64 128 256 --out scaling.json
 
 Sizes that the model cannot take are padded up to its size multiple, as inference pads them
 (GoPro's 720x1280 is timed at 736x1280 for IRNeXt); the record gives both sizes.
@@ -29,7 +31,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "latency", help="forward (or training-step) latency and peak memory of a named model"
     )
-    parser.add_argument("--model", required=True, choices=list_models(), metavar="MODEL")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", choices=list_models(), metavar="MODEL")
+    which.add_argument(
+        "--models",
+        nargs="+",
+        choices=list_models(),
+        metavar="MODEL",
+        help="several models timed with interleaved repeats; one record each in --out-dir",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), default=(256, 256))
     where.add_argument(
@@ -47,6 +57,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
     parser.add_argument("--out", type=Path, help="also write the record (JSON) here")
+    parser.add_argument("--out-dir", type=Path, help="--models: write DIR/MODEL.json")
+    parser.add_argument(
+        "--cuda-size",
+        nargs=2,
+        type=int,
+        metavar=("H", "W"),
+        help="--models on CUDA: also time this frame (e.g. 720 1280), DIR/MODEL-HxW.json",
+    )
+    parser.add_argument(
+        "--sweep", nargs="+", type=int, metavar="SIDE", help="--models: latency against size"
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
             f"--size {args.size[0]} {args.size[1]}, --batch {args.batch}, --runs {args.runs}, "
             f"--warmup {args.warmup}: sides, batch and runs must be >= 1, warm-up >= 0"
         )
+    if args.models:
+        from irnext.cli.latency_many import run_many
+
+        return run_many(args)
     if args.train_step and args.batch < 2:  # IRNeXt's LAM BatchNorm needs two samples
         raise InputError(f"--train-step needs --batch >= 2 (BatchNorm), got {args.batch}")
     if args.out:
