@@ -9,7 +9,6 @@ byte-identical files whatever the order or number of samples built before it.
 from __future__ import annotations
 
 import functools
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from irnext.data.synth.photos import Photo, load_photo, photo_path, photos_for
 from irnext.data.synth.rain import degrade_rain
 from irnext.data.synth.snow import degrade_snow
 from irnext.errors import InputError
+from irnext.io import atomic_write_json
 
 DEGRADATIONS = {
     "haze": degrade_haze,
@@ -94,7 +94,7 @@ def build_benchmark(
     out: str | Path,
     seed: int = 0,
     train_count: int = 32,
-    test_count: int = 6,
+    test_count: int = 24,
     size_px: int = 256,
 ) -> dict[str, Any]:
     """Write train and test pairs for `task` under `out`; returns the manifest."""
@@ -114,7 +114,7 @@ def build_benchmark(
                 _write_sample(task, out, seed=seed, split=split, index=index, size_px=size_px)
             )
     manifest = _manifest(task, seed, train_count, test_count, size_px, samples)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    atomic_write_json(out / "manifest.json", manifest, indent=1)
     return manifest
 
 
@@ -123,7 +123,9 @@ def _write_sample(
 ) -> dict[str, Any]:
     """Build and write one pair; its manifest record (PSNR measured on the stored PNGs)."""
     photos = photos_for(split)
-    if split == "test":  # test photographs in turn, training ones drawn at random
+    # Test photographs in turn (so 24 pairs are 12 crops and degradation draws of each of the
+    # two held-out scenes), training ones drawn at random; the two sets never share a scene.
+    if split == "test":
         photo = photos[index % len(photos)]
     else:
         photo = photos[int(np.random.default_rng([seed, index]).integers(len(photos)))]
