@@ -249,6 +249,21 @@ def test_cli_names_bad_inputs(tmp_path, capsys):
     assert "unknown model 'nope'" in capsys.readouterr().err
     assert main([*args, "--model", "restormer", "--tlc"]) == 2
     assert "--tlc applies to NAFNet" in capsys.readouterr().err
+    # Names checked when the command runs (the parser imports no catalogue), still named errors.
+    out = ["--out", str(tmp_path / "out")]
+    assert main([*args, *out, "--model", "identity", "--protocol", "psnr"]) == 2
+    assert "unknown metric protocol 'psnr'; known: dehaze_pooled" in capsys.readouterr().err
+    other = [
+        "evaluate",
+        "--dataset",
+        "gopr",
+        "--root",
+        str(tmp_path / "data"),
+        "--model",
+        "identity",
+    ]
+    assert main(other) == 2
+    assert "unknown dataset 'gopr'" in capsys.readouterr().err
     with pytest.raises(InputError, match="unknown metric protocol 'psnr'"):
         evaluate(IdentityModel(), open_dataset("synth-rain", tmp_path / "data"), protocol="psnr")
 
