@@ -84,28 +84,14 @@ def add_speed_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | None]:
-    """(model, name, sha256 of the weights file or None for untrained/identity models, the
-    dataset a suite checkpoint was trained on or None)."""
-    import torch
-
-    from irnext.evaluation import IdentityModel, file_sha256
+    """(model, name, weights hash or None for untrained/identity models, the dataset a suite
+    checkpoint was trained on or None). Suite checkpoints are identified by the hash of their
+    weights alone (`irnext.weights.weights_sha256`), other files by the file's sha256."""
+    from irnext.evaluation import file_sha256
     from irnext.weights import weights_sha256
 
-    if args.model == "identity":
-        return IdentityModel(), "identity", None, None
     if args.model:
-        from irnext.models.registry import create_model
-
-        torch.manual_seed(args.seed)
-        overrides = {"tlc": True} if args.tlc else {}
-        try:
-            model = create_model(args.model, **overrides)
-        except InputError as error:
-            if not args.tlc:
-                raise
-            raise InputError(f"--tlc applies to NAFNet models, not '{args.model}'") from error
-        print(f"note: '{args.model}' has untrained weights (seed {args.seed})", file=sys.stderr)
-        return model, args.model + ("+tlc" if args.tlc else ""), None, None
+        return _named_model(args)
     if args.checkpoint:
         from irnext.checkpoint import load_checkpoint
 
@@ -128,6 +114,26 @@ def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | No
     model = load_baseline_weights(args.baseline_weights, tlc=args.tlc)
     name = model.irnext_spec["name"] + ("+tlc" if args.tlc else "")
     return model, name, file_sha256(args.baseline_weights), None
+
+
+def _named_model(args: argparse.Namespace) -> tuple[Any, str, None, None]:
+    import torch
+
+    from irnext.evaluation import IdentityModel
+    from irnext.models.registry import create_model
+
+    if args.model == "identity":
+        return IdentityModel(), "identity", None, None
+    torch.manual_seed(args.seed)
+    overrides = {"tlc": True} if args.tlc else {}
+    try:
+        model = create_model(args.model, **overrides)
+    except InputError as error:
+        if not args.tlc:
+            raise
+        raise InputError(f"--tlc applies to NAFNet models, not '{args.model}'") from error
+    print(f"note: '{args.model}' has untrained weights (seed {args.seed})", file=sys.stderr)
+    return model, args.model + ("+tlc" if args.tlc else ""), None, None
 
 
 def _run(args: argparse.Namespace) -> int:
