@@ -7,6 +7,7 @@ nearest valid key for a misspelt one. A stage that reads a new key adds it to `S
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Callable
@@ -69,6 +70,11 @@ def _count(low: int = 1) -> Key:
     return Key(int, low=low)
 
 
+def _optional(keys: dict[str, Key]) -> dict[str, Key]:
+    # The paper profile's recipe comes from `paper.TASK.recipe`; `train` may override any field.
+    return {name: dataclasses.replace(key, required=False) for name, key in keys.items()}
+
+
 def _bench_models(base: Path) -> list[str]:
     return ["irnext", *_models(base)]  # `irnext`: each task's IRNeXt model (irnext.cli.bench)
 
@@ -86,17 +92,20 @@ SCHEMA: dict[str, Any] = {
         "test_count": _count(),
         "size_px": _count(),
     },
-    "train": {
-        "epochs": _count(),
-        "batch_size": _count(2),  # IRNeXt's BatchNorm in the LAM needs two samples
-        "patch_size": _count(),
-        "lr": Key(float, above=0),
-        "lr_min": Key(float, low=0),
-        "warmup_epochs": _count(0),
-        "grad_clip": Key(float, above=0, nullable=True),
-        "fft_weight": Key(float, low=0),
-        "num_workers": Key(int, low=0, also=("auto",)),  # TrainConfig's loader processes
-    },
+    "train": _optional(
+        {
+            "epochs": _count(),
+            "batch_size": _count(2),  # IRNeXt's BatchNorm in the LAM needs two samples
+            "patch_size": _count(),
+            "lr": Key(float, above=0),
+            "lr_min": Key(float, low=0),
+            "warmup_epochs": _count(0),
+            "grad_clip": Key(float, above=0, nullable=True),
+            "fft_weight": Key(float, low=0),
+            "precision": Key(str, choices=lambda base: ["fp32", "bf16"]),
+            "num_workers": Key(int, low=0, also=("auto",)),  # TrainConfig's loader processes
+        }
+    ),
     "evaluate": {"device": Key(str)},
     "complexity": {"size": _count()},
     "latency": {
