@@ -63,17 +63,19 @@ class PlainProgress(Hooks):
         self.since: tuple[float, int] | None = None
 
     def step(self, step: int, total: int) -> None:
-        if self.since is None:
-            self.since = (time.perf_counter(), step - 1)
+        if self.since is None:  # timed from the end of the first step: no start-up in it
+            self.since = (time.perf_counter(), step)
         self.total = total
 
     def metrics(self, step: int, values: dict[str, float]) -> None:
         started, first = self.since or (time.perf_counter(), step)
-        rate = (step - first) / max(time.perf_counter() - started, 1e-9)
-        left = (self.total - step) / rate if rate else float("nan")
+        speed = ""
+        if step > first:
+            rate = (step - first) / max(time.perf_counter() - started, 1e-9)
+            speed = f" {rate:.2f} step/s ETA {(self.total - step) / rate:.0f} s"
         print(
             f"step {step}/{self.total} epoch {values['epoch']} loss {values['loss']:.5f} "
-            f"lr {values['lr']:.3e} {rate:.2f} step/s ETA {left:.0f} s",
+            f"lr {values['lr']:.3e}{speed}",
             file=self.stream,
             flush=True,
         )
