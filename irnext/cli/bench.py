@@ -35,6 +35,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ("identity", "score the identity (the input itself) on every test set of TASK"),
         ("summary", "TASK's DVC metrics (every model, every seed) and its visual comparison"),
         ("complexity", "parameters and MACs of every compared model (cost_models)"),
+        ("latency", "every compared model timed side by side on the pipeline's device"),
+        ("scaling", "latency and memory against resolution (latency.scaling_models)"),
         ("ablate", "one ablation study with the profile's recipe and seeds"),
         ("pretrained", "official weights (params pretrained.NAME) on every test set of a task"),
     ):
@@ -69,8 +71,11 @@ def resolve_model(name: str, task: str) -> str:
     return found[0]
 
 
-def task_data(params: dict[str, Any], task: str, datasets: Path) -> dict[str, Any]:
-    """{train: (dataset, root), recipe: name or None, tests: [(dataset, root), ...]}."""
+def task_data(
+    params: dict[str, Any], task: str, datasets: Path, *, train: bool = True
+) -> dict[str, Any]:
+    """{train: (dataset, root) or None without `train`, recipe: name or None, tests: [(dataset,
+    root), ...]}: scoring needs only the test sets' roots."""
     benchmark = section(params, "benchmark")
     if benchmark == "synthetic":
         pair = (f"synth-{task}", f"data/synth/{task}")
@@ -89,7 +94,7 @@ def task_data(params: dict[str, Any], task: str, datasets: Path) -> dict[str, An
         return name, str(roots[name])
 
     return {
-        "train": located(spec["train"]),
+        "train": located(spec["train"]) if train else None,
         "recipe": spec.get("recipe"),
         "tests": [located(name) for name in spec["test"]],
     }
@@ -101,6 +106,7 @@ def cell_paths(task: str, model: str, seed: int) -> dict[str, Path]:
         "checkpoint": Path("models") / task / f"{stem}.pt",
         "history": Path("results/train") / task / f"{stem}.json",
         "timing": Path("results/train") / task / f"{stem}.run.json",
+        "curve": Path("results/plots/train") / task / f"{stem}.json",  # a DVC plot
         "evaluate": Path("results/evaluate") / task / stem,
     }
 
@@ -126,7 +132,7 @@ def train_command(params: dict[str, Any], args: argparse.Namespace) -> list[str]
 
 
 def evaluate_commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str]]:
-    data = task_data(params, args.task, args.datasets)
+    data = task_data(params, args.task, args.datasets, train=False)
     device = str(section(params, "evaluate", "device"))
     if args.cell == "identity":
         source, out = ["--model", "identity"], Path("results/evaluate") / args.task / "identity"
@@ -150,7 +156,7 @@ def _flag_value(value: Any) -> str:
 
 
 def summary_commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str]]:
-    data = task_data(params, args.task, args.datasets)
+    data = task_data(params, args.task, args.datasets, train=False)
     models = [str(m) for m in section(params, "models")]
     seeds = [str(s) for s in section(params, "seeds")]
     collect = ["collect", "--task", args.task, "--models", *models, "--seeds", *seeds]
@@ -168,10 +174,12 @@ def _commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str
         return evaluate_commands(params, args)
     if args.cell == "summary":
         return summary_commands(params, args)
+    if args.cell in ("latency", "scaling"):
+        return bench_more.latency_commands(params, args.cell)
     if args.cell == "ablate":
         return [bench_more.ablate_command(params, args.study, recipe_flags(params))]
     task = section(params, "pretrained", args.name, "task")
-    tests = task_data(params, task, args.datasets)["tests"]
+    tests = task_data(params, task, args.datasets, train=False)["tests"]
     return bench_more.pretrained_commands(params, args.name, tests)
 
 
@@ -194,5 +202,5 @@ def _run(args: argparse.Namespace) -> int:
                 return code
     if args.cell == "cell" and not args.dry_run:
         paths = cell_paths(args.task, args.model, args.seed)
-        bench_more.write_curve(paths["history"], paths["history"].with_suffix(".curve.json"))
+        bench_more.write_curve(paths["history"], paths["curve"])
     return 0
