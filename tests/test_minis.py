@@ -22,7 +22,7 @@ def reference_macs() -> float:
 def test_the_profile_compares_restormer_nafnet_and_a_third_transformer():
     architectures = {model_entry(name).architecture for name in BASELINES}
     assert {"restormer", "nafnet"} <= architectures
-    assert architectures & {"uformer", "fftformer"}
+    assert architectures & {"uformer-windowed", "fftformer"}
 
 
 @pytest.mark.parametrize("name", BASELINES)
