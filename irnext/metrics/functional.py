@@ -39,12 +39,22 @@ def gaussian_kernel_1d(*, size: int, sigma: float, device=None) -> torch.Tensor:
 
 
 def _filter_2d(images: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
-    """Separable 'valid' filtering of every channel of N x C x H x W with the same 1-D taps."""
-    channels = images.shape[1]
-    taps = taps.to(images.dtype)
-    rows = taps.view(1, 1, -1, 1).expand(channels, 1, -1, 1)
-    cols = taps.view(1, 1, 1, -1).expand(channels, 1, 1, -1)
-    return F.conv2d(F.conv2d(images, rows, groups=channels), cols, groups=channels)
+    """Separable 'valid' filtering of every channel of N x C x H x W with the same 1-D taps.
+
+    Each pass is a sum of k shifted copies weighted by the taps (k multiply-adds per pixel):
+    on CPU, torch's grouped (depthwise) convolution of a thin k x 1 kernel is ~100x slower.
+    The taps stay on the images' device, so no value is read back to the host.
+    """
+    weights = taps.to(images.dtype)
+    size = weights.numel()
+    height, width = images.shape[-2] - size + 1, images.shape[-1] - size + 1
+    rows = images[..., :height, :] * weights[0]
+    for i in range(1, size):
+        rows.addcmul_(images[..., i : i + height, :], weights[i])
+    out = rows[..., :width] * weights[0]
+    for i in range(1, size):
+        out.addcmul_(rows[..., i : i + width], weights[i])
+    return out
 
 
 def _ssim_map(x, y, filt, *, data_range: float, covariance_norm: float = 1.0) -> torch.Tensor:
