@@ -99,3 +99,71 @@ def _values(node, key: str, *, parent: str):
     elif isinstance(node, list):
         for child in node:
             yield from _values(child, key, parent=parent)
+
+
+ALL_STAGES = tuple(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"])
+
+
+def _shrink_cost(params: dict, models: list[str]) -> None:
+    params["cost_models"] = models
+    params["complexity"]["size"] = 64
+    params["latency"].update(runs=1, warmup=0, scaling_models=models, scaling_sizes=[32, 64])
+
+
+def test_the_gpu_profile_runs_end_to_end_on_cpu_when_shrunk(tmp_path):
+    params = tiny_params("gpu")
+    params["models"] = ["irnext", "nafnet-w32"]  # irnext: the haze task's irnext-dehaze
+    params["train"]["precision"] = "fp32"  # bf16 autocast on CPU is slow, not different wiring
+    _shrink_cost(params, ["irnext-dehaze", "nafnet-w32"])
+    params["ablate"].update(studies=["depth"], seeds=[0, 1], epochs=1)
+    repo = make_repo(tmp_path, params, ALL_STAGES)
+    _run(["dvc", "repro"], repo, timeout=600)
+    metrics = json.loads((repo / "results/metrics/haze.json").read_text())
+    assert set(metrics) == {"identity", "irnext", "nafnet-w32"}
+    history = json.loads((repo / "results/train/haze/irnext-s0.json").read_text())
+    assert history["model"] == "irnext-dehaze"
+    study = json.loads((repo / "results/ablations/depth.json").read_text())
+    assert study["base_model"] == "irnext-dehaze" and study["seeds"] == [0, 1]
+    assert sorted(p.name for p in (repo / "results/latency").iterdir()) == [
+        "irnext-dehaze.json",
+        "nafnet-w32.json",
+    ]
+    assert (repo / "results/report.md").is_file()
+
+
+def test_the_paper_profile_runs_end_to_end_on_cpu_when_shrunk(tmp_path):
+    import numpy as np
+    import torch
+
+    from irnext.data import write_image
+    from irnext.models.irnext import IRNeXt
+    from irnext.models.official import to_official
+
+    rng = np.random.default_rng(0)
+    for name, split_count in (("rain13k", 4), ("rain100l", 2)):
+        for index in range(1, split_count + 1):
+            clean = rng.random((64, 64, 3)).astype(np.float32)
+            write_image(tmp_path / "sets" / name / "target" / f"{index}.png", clean)
+            write_image(tmp_path / "sets" / name / "input" / f"{index}.png", clean * 0.8)
+    torch.manual_seed(0)
+    (tmp_path / "repo" / "weights").mkdir(parents=True)
+    official = {"model": to_official(IRNeXt(num_res=4).state_dict())}
+    torch.save(official, tmp_path / "repo" / "weights" / "irnext.pkl")
+    params = tiny_params("paper")
+    params.update(tasks=["rain"], models=["nafnet-w32"])
+    params["paper"] = {"rain": {"train": "rain13k", "recipe": "rain13k", "test": ["rain100l"]}}
+    params["train"].update(warmup_epochs=0)
+    params["pretrained"] = {
+        "irnext-official": {"weights": "weights/irnext.pkl", "kind": "irnext", "task": "rain"}
+    }
+    _shrink_cost(params, ["nafnet-w32"])
+    repo = make_repo(tmp_path / "repo", params, ALL_STAGES)
+    roots = {name: str(tmp_path / "sets" / name) for name in ("rain13k", "rain100l")}
+    (repo / "datasets.yaml").write_text(yaml.safe_dump({"datasets": roots}))
+    _run(["dvc", "repro"], repo, timeout=600)
+    summary = repo / "results/evaluate/rain/nafnet-w32-s0/summary.json"
+    assert json.loads(summary.read_text())["dataset"] == "rain100l"
+    history = json.loads((repo / "results/train/rain/nafnet-w32-s0.json").read_text())
+    assert history["dataset"] == "rain13k"
+    official_summary = repo / "results/pretrained/irnext-official/rain100l/summary.json"
+    assert json.loads(official_summary.read_text())["count"] == 2
