@@ -107,13 +107,14 @@ ALL_STAGES = tuple(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"])
 def _shrink_cost(params: dict, models: list[str]) -> None:
     params["cost_models"] = models
     params["complexity"]["size"] = 64
-    params["latency"].update(runs=1, warmup=0, scaling_models=models, scaling_sizes=[32, 64])
+    params["latency"].update(runs=1, warmup=0, scaling_models=models, scaling_sizes=[64, 128])
 
 
 def test_the_gpu_profile_runs_end_to_end_on_cpu_when_shrunk(tmp_path):
     params = tiny_params("gpu")
     params["models"] = ["irnext", "nafnet-w32"]  # irnext: the haze task's irnext-dehaze
     params["train"]["precision"] = "fp32"  # bf16 autocast on CPU is slow, not different wiring
+    params["train"]["patch_size"] = 64  # the paper IRNeXt pools a quarter-scale map by 8
     _shrink_cost(params, ["irnext-dehaze", "nafnet-w32"])
     params["ablate"].update(studies=["depth"], seeds=[0, 1], epochs=1)
     repo = make_repo(tmp_path, params, ALL_STAGES)

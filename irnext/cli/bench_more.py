@@ -1,6 +1,8 @@
 """The pipeline's whole-profile cells of `irnext bench`: complexity, ablations, official weights.
 
 irnext bench complexity            # results/cost/complexity.json (+ .run.json: environment)
+irnext bench latency               # results/latency/MODEL.json, interleaved, on its device
+irnext bench scaling               # results/scaling/scaling.json
 irnext bench ablate --study depth  # ablations/depth.yaml with the profile's recipe and seeds
 irnext bench pretrained --name NAME  # weights of params `pretrained.NAME` on their task's sets
 """
@@ -33,6 +35,26 @@ def complexity(params: dict[str, Any]) -> None:
         print(f"{name}: {record['params']:,} params, {record['gmacs_fvcore']:.3f} GMACs (fvcore)")
     atomic_write_json(Path("results/cost/complexity.json"), records, indent=1)
     atomic_write_json(Path("results/cost/complexity.run.json"), {"environment": environment})
+
+
+def latency_commands(params: dict[str, Any], which: str) -> list[list[str]]:
+    """`irnext latency` of every compared model (CPU: 256 x 256 with the threads stated in each
+    record; CUDA: also a 720p frame, with peak memory), or the scaling curve."""
+    spec = section(params, "latency")
+    common = ["--device", str(spec["device"]), "--runs", str(spec["runs"])]
+    common += ["--warmup", str(spec["warmup"])]
+    if which == "latency":
+        models = [str(m) for m in section(params, "cost_models")]
+        return [
+            ["latency", "--models", *models, *common, "--size", "256", "256"]
+            + ["--cuda-size", "720", "1280", "--out-dir", "results/latency"]
+        ]
+    models = [str(m) for m in spec["scaling_models"]]
+    sizes = [str(s) for s in spec["scaling_sizes"]]
+    return [
+        ["latency", "--models", *models, *common, "--sweep", *sizes]
+        + ["--out", "results/scaling/scaling.json"]
+    ]
 
 
 def ablate_command(params: dict[str, Any], study: str, recipe_flags: list[str]) -> list[str]:
