@@ -122,22 +122,24 @@ def render(result: dict) -> str:
         f"{result['count']} synthetic {result['size']}x{result['size']} pairs (synth-haze "
         f"layout, dehaze_pooled protocol), batch {result['batch']}, images/s over all pairs "
         f"(median, IQR, min-max over {result['repeats']} interleaved repeats, one process each). "
-        f"before: `{result['before_label']}`; after: this commit's code with "
+        f"before: {result['before_label']}; after: {result['after_label']}, with "
         f"{result['workers_label']}.",
         "",
         "The machine was shared with other jobs while this ran (1-minute load average "
         f"{min(result['loadavg_1m']):.1f} to {max(result['loadavg_1m']):.1f} on "
         f"{env['cpu_count']} cores): read the ratio, not the absolute figures.",
         "",
-        "| model | before images/s | after images/s | after / before |",
-        "|---|---|---|---|",
+        "| model | before images/s | after images/s | ratio of medians | ratio per repeat |",
+        "|---|---|---|---|---|",
     ]
     for model in MODELS:
         b, a = (result["summary"][v][model] for v in ("before", "after"))
+        pairs = zip(result["runs"]["after"][model], result["runs"]["before"][model], strict=True)
+        paired = ", ".join(f"{after / before:.2f}" for after, before in pairs)
         lines.append(
             f"| {model} | {b['median']:.2f} (IQR {b['iqr']:.2f}, {b['min']:.2f}-{b['max']:.2f}) "
             f"| {a['median']:.2f} (IQR {a['iqr']:.2f}, {a['min']:.2f}-{a['max']:.2f}) "
-            f"| {a['median'] / b['median']:.2f} |"
+            f"| {a['median'] / b['median']:.2f} | {paired} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -157,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="OMP_NUM_THREADS of each cell")
     parser.add_argument("--workers", type=int, help="after: num_workers (default: its own)")
     parser.add_argument("--before-label", default="the previous commit")
+    parser.add_argument("--after-label", default="this checkout")
     parser.add_argument("--cell", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cell:  # one measurement, run by `compare` in a fresh process
@@ -172,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         repeats=args.repeats,
         threads=args.threads,
         before_label=args.before_label,
+        after_label=args.after_label,
         workers_label=f"num_workers={args.workers}"
         if args.workers is not None
         else "its default num_workers",  # fmt: skip
