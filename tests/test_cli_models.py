@@ -10,7 +10,7 @@ import irnext
 from irnext.cli import main
 from tests.test_model import OFFICIAL_PARAMS
 
-# IRNEXT_SPEC section 2: fvcore MACs of the official model at 1x3x256x256; fvcore skips the
+# docs/network.md: fvcore MACs of the official model at 1x3x256x256; fvcore skips the
 # dynamic filter's work, which the suite counts (about 0.02 G), so ours may be slightly higher.
 FVCORE_GMACS = {4: 38.83, 14: 111.31}
 

@@ -130,7 +130,7 @@ def test_matlab_rgb3d_matches_direct_3d_gaussian_reference(index):
 
 @pytest.mark.parametrize("sigma", [0.5, 1.0, 2.0])
 def test_3d_ssim_scores_blurred_photographs_above_per_channel_ssim(sigma):
-    # PROTOCOLS.md: per-channel 2-D SSIM of good restorations is ~0.01-0.02 lower than MATLAB's
+    # docs/protocols.md: per-channel 2-D SSIM of good restorations is ~0.01-0.02 lower than MATLAB's
     # 3-D SSIM; the gap widens with blur, since the colour axis keeps variance that blur removes.
     photo = skimage.data.coffee()[:200, :256]
     blurred = _blurred(photo, sigma=sigma)

@@ -4,7 +4,7 @@ An entry says, per split, which folders under the user's root may hold the pairs
 wins), which (input, target) folder names are accepted there (case-insensitive), and how a target
 file is named from its input (same stem; the hazy prefix before the first `_` for RESIDE and
 Haze4K; `blur_1` -> `gt_1` for RealBlur scenes; `rain-1` -> `norain-1` for the original Rain100
-folders). Layout facts come from PROTOCOLS.md section 1 and the authors' READMEs.
+folders). Layout facts: docs/datasets.md and the authors' READMEs.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Layout:
     options: tuple[str, ...] = field(default=())  # extra keyword options open_dataset accepts
 
 
-# Training sets known to contain scenes of a test set (PROTOCOLS section 1): scores of a model
+# Training sets known to contain scenes of a test set (docs/datasets.md): scores of a model
 # trained on the first and tested on the second measure partly memorised scenes.
 TRAIN_TEST_OVERLAP = {
     ("ots-train", "sots-outdoor"): "RESIDE OTS contains SOTS-outdoor scenes (a known leak): "

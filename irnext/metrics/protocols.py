@@ -46,8 +46,9 @@ def _dehaze_pooled(prediction, target):
 
 def _dehaze_pooled_release(prediction, target):
     # NOTE: the IRNeXt release's dehazing eval (ConvIR lineage) departs from DehazeFormer in one
-    # place: r and the pooled size come from the padded sides H' = (h + 32) // 32 * 32 (spec
-    # section 5), so SOTS-indoor (460 x 620) is pooled to 240 x 320, not 230 x 310.
+    # place: r and the pooled size come from the padded sides H' = (h + 32) // 32 * 32
+    # (docs/protocols.md, "IRNeXt release evaluation"), so SOTS-indoor (460 x 620) is pooled to
+    # 240 x 320, not 230 x 310.
     height, width = (M.release_padded_side(side) for side in prediction.shape[-2:])
     size = M.pooled_size(height, width)
     return {
