@@ -177,3 +177,15 @@ def test_every_value_dvc_yaml_reads_is_in_every_profile(profile):
             used.add(entry)
     missing = sorted(name for name in used if not _dotted(params, name))
     assert missing == []
+
+
+def test_an_ablation_on_a_task_the_profile_does_not_build_is_refused():
+    from irnext.cli.bench_more import ablate_command
+
+    params = {**PROFILES["default"], "tasks": ["rain"]}
+    with pytest.raises(InputError, match="ablate.task 'haze' is not one of tasks"):
+        ablate_command(params, "depth", [])
+    command = ablate_command(PROFILES["default"], "depth", ["--epochs", "9", "--lr", "0.5"])
+    parsed = build_parser("ablate").parse_args(command)
+    assert parsed.epochs == PROFILES["default"]["ablate"]["epochs"]  # the study's own budget
+    assert parsed.lr == 0.5 and parsed.seeds == PROFILES["default"]["ablate"]["seeds"]

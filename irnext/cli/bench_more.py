@@ -61,6 +61,8 @@ def ablate_command(params: dict[str, Any], study: str, recipe_flags: list[str]) 
     """`irnext ablate` of one study with the profile's recipe (its own epochs) and seeds."""
     spec = section(params, "ablate")
     task = spec["task"]
+    if task not in section(params, "tasks"):  # its data/synth/TASK is built for `tasks` only
+        raise InputError(f"params.yaml: ablate.task {task!r} is not one of tasks {params['tasks']}")
     flags = [f for f in _pairs(recipe_flags) if f[0] != "--epochs"]
     return [
         "ablate",
