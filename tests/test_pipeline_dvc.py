@@ -153,7 +153,8 @@ def test_the_paper_profile_runs_end_to_end_on_cpu_when_shrunk(tmp_path):
     params = tiny_params("paper")
     params.update(tasks=["rain"], models=["nafnet-w32"])
     params["paper"] = {"rain": {"train": "rain13k", "recipe": "rain13k", "test": ["rain100l"]}}
-    params["train"].update(warmup_epochs=0)
+    params["train"].update(warmup_epochs=0, patch_size=64)  # 64: the paper IRNeXt's smallest
+    params["ablate"].update(task="rain", studies=["depth"], seeds=[0], epochs=1)
     params["pretrained"] = {
         "irnext-official": {"weights": "weights/irnext.pkl", "kind": "irnext", "task": "rain"}
     }
