@@ -154,10 +154,15 @@ def test_other_processes_beyond_the_free_core_make_the_machine_busy(monkeypatch)
     assert busy["busy"] is True and "1.50 core(s) busy" in busy["reason"]
 
 
-def test_a_load_average_above_the_free_cores_makes_the_machine_busy(monkeypatch) -> None:
-    record = _probe(monkeypatch, load=1.5, jiffies=[(0, 0), (100, 200)], own_s=1.0)
+def test_without_proc_stat_a_load_average_above_the_free_cores_makes_it_busy(monkeypatch) -> None:
+    record = _probe(monkeypatch, load=1.5, jiffies=[None, None], own_s=1.0)
+    assert record["others_busy_cores"] is None
     assert record["busy"] is True and "load average 1.50" in record["reason"]
     assert record["loadavg_1m_before"] == 1.5 and record["cpu_count"] == 2
+    # With /proc/stat the measured CPU time of the others decides, not the 1-minute average
+    # (which still holds the previous stage's work): here the others used no core.
+    calm = _probe(monkeypatch, load=1.5, jiffies=[(0, 0), (100, 200)], own_s=1.0)
+    assert calm["busy"] is False and calm["loadavg_1m_before"] == 1.5
 
 
 def test_verdict_flags_a_wide_spread_and_a_busy_machine() -> None:

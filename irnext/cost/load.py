@@ -3,7 +3,9 @@
 A timing taken while other processes compete for the cores is not the model's latency. Around
 each measurement `LoadProbe` records the 1-minute load average before and after and, on Linux,
 the CPU time that *other* processes used during it (all cores' busy time in /proc/stat minus
-this process's own CPU time), in cores. `verdict` flags a record whose spread or load says the
+this process's own CPU time), in cores; the machine counts as busy when the others used more
+than the cores the measurement leaves free (or, without /proc/stat, when the load average
+before the runs exceeds them). `verdict` flags a record whose spread or load says the
 machine was busy, with the reasons, so that a report shows it as flagged instead of a result.
 """
 
@@ -73,7 +75,9 @@ class LoadProbe:
         free = self.cpu_count - self.threads  # cores the measurement leaves to everything else
         others = self.others_busy_cores()
         reasons = []
-        if self.load_before > free:
+        # The load average is a 1-minute mean that still holds this process's own warm-up
+        # and the pipeline's previous stage; it judges only where /proc/stat is unavailable.
+        if others is None and self.load_before > free:
             reasons.append(
                 f"load average {self.load_before:.2f} before the runs exceeds the {free} "
                 f"core(s) not used by the measurement ({self.threads} of {self.cpu_count})"
