@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from irnext.models.deterministic import pad2d, resize_bilinear
+
 
 def conv_block(
     in_channels: int,
@@ -60,7 +62,7 @@ def apply_dynamic_filter(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor
     n, c, h, w = x.shape
     groups, k = kernels.shape[1], kernels.shape[-1]
     weight = kernels.reshape(n, groups, 1, k, k).expand(n, groups, c // groups, k, k)
-    x = F.pad(x, [k // 2] * 4, mode="reflect")
+    x = pad2d(x, (k // 2,) * 4, "reflect")
     out = F.conv2d(x.reshape(1, n * c, *x.shape[-2:]), weight.reshape(n * c, 1, k, k), groups=n * c)
     return out.reshape(n, c, h, w)
 
@@ -168,7 +170,7 @@ class MultiScaleModule(nn.Module):
 
 
 def _resize(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=True)
+    return resize_bilinear(x, tuple(like.shape[-2:]), align_corners=True)
 
 
 class ResBlock(nn.Module):

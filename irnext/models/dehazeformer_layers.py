@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from irnext.models.deterministic import pad2d
+
 
 def reflect_pad(x: torch.Tensor, pads: tuple[int, int, int, int]) -> torch.Tensor:
     """The authors' reflection padding (left, right, top, bottom).
@@ -19,8 +21,8 @@ def reflect_pad(x: torch.Tensor, pads: tuple[int, int, int, int]) -> torch.Tenso
     height, width = x.shape[-2:]
     left, right, top, bottom = pads
     if max(left, right) < width and max(top, bottom) < height:
-        return F.pad(x, pads, mode="reflect")
-    return F.pad(x, pads, mode="replicate")
+        return pad2d(x, pads, "reflect")
+    return pad2d(x, pads, "replicate")
 
 
 class ReflectConv2d(nn.Conv2d):

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from irnext.models.blocks import FeatureFusion, ShallowConvModule, Stage, conv_block
+from irnext.models.deterministic import BilinearUpsample2x
 
 LEVELS = 3  # resolutions H, H/2, H/4 with widths w, 2w, 4w (official code)
 DOWNSAMPLE_MODES = ("nearest", "bilinear", "area")
@@ -172,7 +173,7 @@ def _up(in_channels: int, out_channels: int, mode: str) -> nn.Sequential:
     if mode == "transposed":
         return conv_block(in_channels, out_channels, 4, stride=2, transpose=True)
     return nn.Sequential(
-        nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+        BilinearUpsample2x(),
         *conv_block(in_channels, out_channels, 3),
     )
 
