@@ -1,4 +1,4 @@
-"""IRNeXt's training loss (IRNEXT_SPEC section 4; official train.py).
+"""IRNeXt's training loss (docs/training.md; official train.py).
 
 For each output scale s: L1(out_s, gt_s) + fft_weight * L1(FFT(out_s), FFT(gt_s)), summed over
 scales, where gt_s is the ground truth bilinearly resized to the output's size and FFT is the

@@ -1,7 +1,7 @@
 """Miniature copies of every dataset layout, written with random pixels, for the data tests.
 
 Each entry lists (input path, target path) relative to the dataset root exactly as the
-authors distribute them (PROTOCOLS.md section 1), plus files that must be ignored or used.
+authors distribute them (docs/datasets.md), plus files that must be ignored or used.
 """
 
 from __future__ import annotations

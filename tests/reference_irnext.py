@@ -1,6 +1,6 @@
 """An independent reference of the official IRNeXt, for tests only.
 
-Written from IRNEXT_SPEC.md section 1 in the official release's structure: its module names
+Written from docs/network.md#structure in the official release's structure: its module names
 (so its state_dict has the official keys), its unfold formulation of the dynamic filter and its
 scale_factor=2 up-sampling in the multi-scale module. The suite's own network must give the same
 outputs for the same weights.

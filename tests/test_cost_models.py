@@ -43,7 +43,7 @@ def test_counters_agree_and_leave_nothing_uncounted(name: str) -> None:
 
 
 def test_irnext_parameter_counts_match_the_official_release() -> None:
-    # IRNEXT_SPEC.md section 2: counted on the official model.
+    # docs/network.md#sizes: counted on the official model.
     assert count_params(create_model("irnext-dehaze")) == 5_455_241
     assert count_params(create_model("irnext-motion-deblur")) == 13_205_641
 
@@ -66,7 +66,8 @@ def test_irnext_dehaze_macs_match_fvcore_on_the_official_model(published: dict) 
 
 
 def test_restormer_convolutions_alone_give_the_papers_figure(published: dict) -> None:
-    # The paper's 140 G came from a counter that saw only convolutions (PROTOCOLS.md section 3).
+    # The paper's 140 G came from a counter that saw only convolutions
+    # (docs/protocols.md#cost-conventions).
     record = count_macs(create_model("restormer"), (1, 3, 256, 256), counters=("torch",))
     conv_gmacs = record["macs_by_category"]["conv"] / 1e9
     assert conv_gmacs == pytest.approx(published["restormer"]["gmacs"], rel=0.01)

@@ -1,10 +1,11 @@
 """What this suite counts as a multiply-accumulate (MAC), and what it deliberately does not.
 
 Papers of the field report "FLOPs" at 1x3x256x256 that are multiply-accumulates, each from a
-different counter with its own blind spots (PROTOCOLS.md section 3). This suite counts one
-convention with three independent counters (fvcore's TorchScript trace, ptflops' aten dispatch
-backend, torch's `FlopCounterMode`) and registers the same handles in each, so they agree and any
-operator none of them knows is named instead of silently costing zero.
+different counter with its own blind spots (docs/protocols.md#cost-conventions). This
+suite counts one convention with three independent counters (fvcore's TorchScript trace,
+ptflops' aten dispatch backend, torch's `FlopCounterMode`) and registers the same handles in
+each, so they agree and any operator none of them knows is named instead of silently costing
+zero.
 
 Counted (MACs; one multiply-add = one MAC, biases not counted, as fvcore and torch do):
 - convolutions, transposed and grouped ones included (the IRNeXt dynamic filter in its fast form is

@@ -1,8 +1,9 @@
 """Latency of one training step: forward, the paper's loss, backward and the Adam update.
 
-The official table (PROTOCOLS section 3) has a column for it: batch 4 at 256x256 in fp32. A model
-returning several scales (IRNeXt) is trained with the paper's multi-scale L1 + FFT-L1 loss; one
-returning a single image with L1 + FFT-L1 on it, so every model pays the same loss.
+The official table (docs/protocols.md#latency) has a column for it: batch 4 at 256x256 in
+fp32. A model returning several scales (IRNeXt) is trained with the paper's multi-scale
+L1 + FFT-L1 loss; one returning a single image with L1 + FFT-L1 on it, so every model pays the
+same loss.
 """
 
 from __future__ import annotations

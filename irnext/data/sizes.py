@@ -4,7 +4,7 @@ A copy with fewer (or more) pairs than its paper's split scores a different test
 records the count it expected and warns. The native resolutions are what latency is measured at
 for a dataset (`irnext latency --dataset`), padded to the model's size multiple.
 
-Counts from PROTOCOLS section 1 (the papers' dataset tables); the Rain13K test sets are named by
+Counts from docs/datasets.md (the papers' dataset tables); the Rain13K test sets are named by
 their sizes. Splits whose published size is uncertain (Haze4K, OTS, Rain13K train, Snow100K test
 subsets, DPDD train/val) are left out rather than guessed.
 """
@@ -54,7 +54,7 @@ def completeness(dataset: str, split: str, found: int) -> dict[str, int | bool |
     return {"expected_pairs": expected, "complete": complete}
 
 
-# Test sets whose images all have one size (height, width). SOTS-indoor: PROTOCOLS section 1;
+# Test sets whose images all have one size (height, width). SOTS-indoor: docs/datasets.md;
 # GoPro and HIDE: 1280x720 GoPro Hero frames; DPDD: 1680x1120 Canon frames. Sets of mixed sizes
 # (SOTS-outdoor, RealBlur, the Rain13K test sets, the snow sets) have none.
 NATIVE_RESOLUTION: dict[str, tuple[int, int]] = {

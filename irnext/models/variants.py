@@ -1,4 +1,5 @@
-"""Named IRNeXt variants: each is the paper model plus a few overrides (IRNEXT_SPEC section 3).
+"""Named IRNeXt variants: each is the paper model plus a few overrides
+(docs/network.md#per-task-configurations).
 
 Only the dehazing configuration is confirmed by the official release; the others are inferred
 and carry an `assumption` that reports print beside their numbers.
