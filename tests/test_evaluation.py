@@ -495,7 +495,7 @@ def test_default_workers_leave_a_cpu_to_the_main_process(monkeypatch):
 
     for cpus, workers in ((1, 0), (2, 1), (3, 2), (16, 4), (None, 0)):
         monkeypatch.setattr("os.cpu_count", lambda cpus=cpus: cpus)
-        assert default_workers() == workers
+        assert default_workers("cuda") == workers and default_workers("cpu") == 0
 
 
 def test_progress_off_a_terminal_is_periodic_lines_on_stderr():

@@ -70,7 +70,8 @@ def add_speed_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        help="image-decoding processes (default: min(4, CPUs - 1); 0 decodes in this process)",
+        help="image-decoding processes (default: min(4, CPUs - 1) on CUDA, 0 on CPU: "
+        "decoded in this process)",
     )
     parser.add_argument(
         "--dtype", choices=PRECISIONS, default="fp32", help="bf16: forward pass under autocast"

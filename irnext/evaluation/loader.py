@@ -18,9 +18,13 @@ from irnext.errors import InputError
 PREFETCH_FACTOR = 4  # samples queued per worker: enough for a chunk ahead at batch sizes <= 8
 
 
-def default_workers() -> int:
-    """Decoding processes: one fewer than the CPUs (the main process drives the device), at most
-    4 (PNG decoding of one image per worker keeps up with a GPU at these sizes), 0 on one CPU."""
+def default_workers(device: torch.device | str = "cuda") -> int:
+    """Decoding processes for evaluating on `device`. CUDA: one fewer than the CPUs (the main
+    process drives the GPU), at most 4 (one PNG per worker keeps up with a GPU at these sizes).
+    CPU: none, since the network and the metrics already use every core and decoding is a few
+    per cent of the work; a worker only competes for the cores and costs a fork per run."""
+    if torch.device(device).type != "cuda":
+        return 0
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 

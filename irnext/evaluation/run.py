@@ -83,17 +83,17 @@ def evaluate(
     `protocol` defaults to the dataset's own. Rows hold name, group, height, width, every metric
     of the protocol and the inference seconds of the image (a chunk's time split evenly); the
     summary's timings and environment are under `irnext.evaluation.timing.RUN_KEYS`.
-    `num_workers` decoding processes (default `default_workers()`); `dtype` "bf16" runs the
+    `num_workers` decoding processes (default `default_workers(device)`); `dtype` "bf16" runs the
     forward pass under bf16 autocast; `channels_last` and `compile` (torch.compile with
     `compile_backend`) change how, not what, the network computes. `progress` is called with
     the number of images each finished chunk held. With `save_dir`, restored images are written
     there as PNG (16-bit for `dpdd_float`).
     """
-    workers = default_workers() if num_workers is None else num_workers
+    device = resolve_device(device)
+    workers = default_workers(device) if num_workers is None else num_workers
     _check_options(batch_size, workers, dtype)
     protocol = protocol or dataset.info.protocol
     chosen = get_protocol(protocol)  # an unknown name is an InputError listing the known ones
-    device = resolve_device(device)
     net = prepare_model(
         model, device, channels_last=channels_last, compile=compile, backend=compile_backend
     )
