@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from irnext.env import environment_stamp
+from irnext.env import _static_stamp, environment_stamp
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,6 +39,7 @@ def test_versions_come_from_the_installed_packages():
 
 
 def test_git_commit_is_the_checkouts_head():
+    _static_stamp.cache_clear()  # the stamp is computed once per process; this test re-reads git
     head = _git("rev-parse", "HEAD")
     if head.returncode != 0:  # an installed copy outside a checkout records no commit
         assert environment_stamp("cpu")["git_commit"] is None
