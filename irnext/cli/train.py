@@ -14,23 +14,20 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from irnext.errors import InputError
-from irnext.evaluation import resolve_device
-from irnext.models.registry import create_model
-from irnext.training import (
+from irnext.training.config import (
     RECIPE_STATUS,
     RECIPES,
     EngineOptions,
-    HookList,
     TrainConfig,
-    TrainingDiverged,
     config_dict,
     recipe,
-    train,
 )
+
+if TYPE_CHECKING:  # torch and the engine are imported when a run starts, not for --help
+    import torch
 
 EPILOG = """\
 several GPUs (one process each; --batch-size is per process, so N processes train at N x it):
@@ -122,6 +119,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import torch
+
+    from irnext.evaluation import resolve_device
+    from irnext.models.registry import create_model
+    from irnext.training import HookList, TrainingDiverged, train
     from irnext.training.outputs import RunFiles
 
     overrides = _model_kwargs(args.model_kwargs)
@@ -223,6 +225,10 @@ def _resumed(path: Path, training: dict, name: str, overrides: dict):
 
 
 def _meta_model(name: str, overrides: dict) -> torch.nn.Module:
+    import torch
+
+    from irnext.models.registry import create_model
+
     with torch.device("meta"):  # the configuration these overrides give, without weights
         return create_model(name, **overrides)
 

@@ -4,6 +4,12 @@
 (single-process, or DistributedDataParallel under torchrun) and `Hooks` what it reports.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# The recipe is light (no torch): `irnext train --help` builds its flags from it at once.
 from irnext.training.config import (
     RECIPE_STATUS,
     RECIPES,
@@ -13,9 +19,16 @@ from irnext.training.config import (
     lr_factor,
     recipe,
 )
-from irnext.training.engine import train
-from irnext.training.hooks import HookList, Hooks
-from irnext.training.loop import TrainingDiverged, train_step, validate
+
+# The engine's names are imported on first use (PEP 562): they import torch.
+_LAZY = {
+    "train": "irnext.training.engine",
+    "HookList": "irnext.training.hooks",
+    "Hooks": "irnext.training.hooks",
+    "TrainingDiverged": "irnext.training.loop",
+    "train_step": "irnext.training.loop",
+    "validate": "irnext.training.loop",
+}
 
 __all__ = [
     "RECIPES",
@@ -32,3 +45,11 @@ __all__ = [
     "train_step",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'irnext.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
