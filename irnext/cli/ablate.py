@@ -7,8 +7,6 @@ import argparse
 from pathlib import Path
 
 from irnext.cli.train import add_config_flags, config_from_args
-from irnext.evaluation import resolve_device
-from irnext.io import atomic_write_json
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -17,8 +15,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--base-model", help="replace the study's base model (e.g. irnext-dehaze)")
     parser.add_argument("--dataset", required=True, help="dataset name (see `irnext data list`)")
     parser.add_argument("--root", required=True, type=Path, help="the dataset's folder")
-    parser.add_argument("--train-split", default="train")
-    parser.add_argument("--test-split", default="test")
+    parser.add_argument("--train-split", default="train", help="split the variants train on")
+    parser.add_argument("--test-split", default="test", help="split the variants are scored on")
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
     parser.add_argument(
         "--seeds", nargs="+", type=int, help="train every variant once per seed (default: --seed)"
@@ -33,9 +31,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from irnext.ablation import load_study, run_study
     from irnext.data import open_dataset
+    from irnext.evaluation import resolve_device
+    from irnext.io import atomic_write_json, check_writable
 
     study = load_study(args.study, base_model=args.base_model)
     config = config_from_args(args)
+    for path in (args.out, args.out.with_suffix(".run.json")):
+        check_writable(path)  # before the variants train, not after
     result, timings = run_study(
         study,
         train_set=open_dataset(args.dataset, args.root, split=args.train_split),

@@ -42,16 +42,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ):
         cell = cells.add_parser(name, help=helptext)
         if name in ("cell", "identity", "summary"):
-            cell.add_argument("--task", required=True)
+            cell.add_argument("--task", required=True, help="a task of the profile")
         if name == "cell":
-            cell.add_argument("--model", required=True)
-            cell.add_argument("--seed", required=True, type=int)
+            cell.add_argument("--model", required=True, help="a model of the profile")
+            cell.add_argument("--seed", required=True, type=int, help="training seed")
         if name == "ablate":
             cell.add_argument("--study", required=True, help="NAME of ablations/NAME.yaml")
         if name == "pretrained":
-            cell.add_argument("--name", required=True)
-        cell.add_argument("--params", type=Path, default=Path("params.yaml"))
-        cell.add_argument("--datasets", type=Path, default=DATASETS_FILE)
+            cell.add_argument("--name", required=True, help="a weights entry of the profile")
+        cell.add_argument("--params", type=Path, default=Path("params.yaml"), help="the profile")
+        cell.add_argument(
+            "--datasets", type=Path, default=DATASETS_FILE, help="dataset roots (YAML)"
+        )
         cell.add_argument("--dry-run", action="store_true", help="print the commands only")
         cell.set_defaults(func=_run)
 

@@ -23,16 +23,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     collect = subparsers.add_parser("collect", help="per-task DVC metrics from the evaluations")
     visual = subparsers.add_parser("visual", help="one test image restored by every model")
     for parser in (collect, visual):
-        parser.add_argument("--task", required=True)
-        parser.add_argument("--models", nargs="+", required=True)
-        parser.add_argument("--results", type=Path, default=Path("results"))
-    collect.add_argument("--seeds", nargs="+", type=int, required=True)
+        parser.add_argument("--task", required=True, help="the task whose results are read")
+        parser.add_argument("--models", nargs="+", required=True, help="models of the profile")
+        parser.add_argument("--results", type=Path, default=Path("results"), help="results folder")
+    collect.add_argument("--seeds", nargs="+", type=int, required=True, help="seeds to aggregate")
     collect.add_argument("--out", type=Path, help="default RESULTS/metrics/TASK.json")
     collect.set_defaults(func=_collect)
-    visual.add_argument("--dataset", required=True)
-    visual.add_argument("--root", required=True, type=Path)
+    visual.add_argument("--dataset", required=True, help="the test set's dataset name")
+    visual.add_argument("--root", required=True, type=Path, help="the dataset's folder")
     visual.add_argument("--seed", type=int, default=0, help="which seed's checkpoints")
-    visual.add_argument("--models-dir", type=Path, default=Path("models"))
+    visual.add_argument(
+        "--models-dir", type=Path, default=Path("models"), help="trained checkpoints"
+    )
     visual.add_argument("--crop", type=int, default=64, help="side of the zoomed window")
     visual.set_defaults(func=_visual)
 

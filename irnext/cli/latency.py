@@ -17,14 +17,9 @@ import argparse
 import json
 from pathlib import Path
 
-from irnext.cost.latency import PRECISIONS, measure_latency
-from irnext.cost.scaling import padded_side
-from irnext.cost.train_step import measure_train_step
-from irnext.data.sizes import NATIVE_RESOLUTION
 from irnext.errors import InputError
-from irnext.evaluation import json_safe, resolve_device
-from irnext.io import atomic_write_text, check_writable
-from irnext.models.registry import create_model, list_models
+
+PRECISIONS = ("fp32", "bf16")  # irnext.cost.latency.PRECISIONS, named here without torch
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,29 +27,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "latency", help="forward (or training-step) latency and peak memory of a named model"
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", choices=list_models(), metavar="MODEL")
+    which.add_argument("--model", metavar="MODEL", help="a named model (see `irnext models`)")
     which.add_argument(
         "--models",
         nargs="+",
-        choices=list_models(),
         metavar="MODEL",
         help="several models timed with interleaved repeats; one record each in --out-dir",
     )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--size", nargs=2, type=int, metavar=("H", "W"), default=(256, 256))
+    where.add_argument(
+        "--size", nargs=2, type=int, metavar=("H", "W"), default=(256, 256), help="input size"
+    )
     where.add_argument(
         "--dataset",
-        choices=sorted(NATIVE_RESOLUTION),
-        help="time at this test set's frame size (padded to the model's multiple)",
+        help="time at this test set's frame size (padded to the model's multiple), e.g. gopro",
     )
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=1, help="images per forward pass")
     parser.add_argument("--dtype", choices=list(PRECISIONS), default="fp32", help="bf16: autocast")
     parser.add_argument("--compile", action="store_true", help="torch.compile (default mode)")
-    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--channels-last", action="store_true", help="NHWC weights and input")
     parser.add_argument("--train-step", action="store_true", help="time a full optimiser step")
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=10, help="untimed runs first")
+    parser.add_argument("--runs", type=int, default=50, help="timed runs (median and spread)")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
     parser.add_argument("--out", type=Path, help="also write the record (JSON) here")
     parser.add_argument("--out-dir", type=Path, help="--models: write DIR/MODEL.json")
@@ -72,6 +67,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from irnext.models.registry import model_entry
+
+    for name in [args.model] if args.model else args.models:
+        model_entry(name)  # an unknown name is an error naming the nearest known ones
     if min(args.size) < 1 or args.batch < 1 or args.runs < 1 or args.warmup < 0:
         raise InputError(
             f"--size {args.size[0]} {args.size[1]}, --batch {args.batch}, --runs {args.runs}, "
@@ -83,15 +82,38 @@ def run(args: argparse.Namespace) -> int:
         return run_many(args)
     if args.train_step and args.batch < 2:  # IRNeXt's LAM BatchNorm needs two samples
         raise InputError(f"--train-step needs --batch >= 2 (BatchNorm), got {args.batch}")
+    from irnext.cost.scaling import padded_side
+    from irnext.io import check_writable
+    from irnext.models.registry import create_model
+
     if args.out:
         check_writable(args.out)  # before minutes of timing, not after
     model = create_model(args.model)
-    requested = NATIVE_RESOLUTION[args.dataset] if args.dataset else tuple(args.size)
+    requested = _frame_size(args.dataset) if args.dataset else tuple(args.size)
     multiple = getattr(model, "size_multiple", 1)
     size = tuple(padded_side(side, multiple) for side in requested)
+    record = _measure(args, model, size)
+    _report(args, record, requested, size)
+    return 0
+
+
+def _frame_size(dataset: str) -> tuple[int, int]:
+    from irnext.data.sizes import NATIVE_RESOLUTION
+
+    if dataset not in NATIVE_RESOLUTION:
+        known = ", ".join(sorted(NATIVE_RESOLUTION))
+        raise InputError(f"--dataset {dataset!r}: no fixed frame size on record; known: {known}")
+    return NATIVE_RESOLUTION[dataset]
+
+
+def _measure(args: argparse.Namespace, model, size: tuple[int, int]) -> dict:
+    from irnext.cost.latency import measure_latency
+    from irnext.cost.train_step import measure_train_step
+    from irnext.evaluation import resolve_device
+
     device = resolve_device(args.device)
     if args.train_step:
-        record = measure_train_step(
+        return measure_train_step(
             model,
             batch=args.batch,
             size=size,
@@ -100,17 +122,22 @@ def run(args: argparse.Namespace) -> int:
             warmup=args.warmup,
             runs=args.runs,
         )
-    else:
-        record = measure_latency(
-            model,
-            (args.batch, 3, *size),
-            device=device,
-            dtype=args.dtype,
-            compile=args.compile,
-            channels_last=args.channels_last,
-            warmup=args.warmup,
-            runs=args.runs,
-        )
+    return measure_latency(
+        model,
+        (args.batch, 3, *size),
+        device=device,
+        dtype=args.dtype,
+        compile=args.compile,
+        channels_last=args.channels_last,
+        warmup=args.warmup,
+        runs=args.runs,
+    )
+
+
+def _report(args: argparse.Namespace, record: dict, requested, size) -> None:
+    from irnext.evaluation import json_safe
+    from irnext.io import atomic_write_text
+
     record = {
         "model": args.model,
         "dataset": args.dataset,
@@ -123,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(args.out, text + "\n")
     if args.json:
         print(text)
-        return 0
+        return
     memory = record["peak_memory_mib"]
     what = "train step" if args.train_step else "forward"
     print(
@@ -132,4 +159,3 @@ def run(args: argparse.Namespace) -> int:
         f"(IQR {record['latency_ms_iqr']:.2f}, {record['runs']} runs), peak "
         + (f"{memory:.0f} MiB" if memory is not None else "n/a (CPU)")
     )
-    return 0

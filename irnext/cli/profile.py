@@ -19,8 +19,12 @@ from irnext.errors import InputError
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("profile", help="select the pipeline's profile (params.yaml)")
     parser.add_argument("name", nargs="?", help="default, gpu or paper (profiles/NAME.yaml)")
-    parser.add_argument("--profiles", type=Path, default=Path("profiles"))
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument(
+        "--profiles", type=Path, default=Path("profiles"), help="folder of PROFILE.yaml files"
+    )
+    parser.add_argument(
+        "--params", type=Path, default=Path("params.yaml"), help="the params file replaced"
+    )
     parser.add_argument("--list", action="store_true", help="list the profiles")
     parser.set_defaults(func=_run)
 

@@ -11,7 +11,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "report", help="render the Markdown report, figures and LaTeX tables from results/"
     )
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder")
-    parser.add_argument("--out", type=Path, default=Path("results/report.md"))
+    parser.add_argument(
+        "--out", type=Path, default=Path("results/report.md"), help="the Markdown report"
+    )
     parser.add_argument(
         "--published",
         type=Path,

@@ -103,14 +103,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--dataset", required=True, help="dataset name (see `irnext data list`)")
     parser.add_argument("--root", required=True, type=Path, help="the dataset's folder")
-    parser.add_argument("--split", default="train")
+    parser.add_argument("--split", default="train", help="the split to train on")
     parser.add_argument("--val-split", help="split to validate on (never the test split)")
     parser.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda:0")
     parser.add_argument("--out", required=True, type=Path, help="last checkpoint to write (.pt)")
     parser.add_argument("--history", type=Path, help="JSON log to write (deterministic values)")
     parser.add_argument("--timing", type=Path, help="JSON of seconds, images/s, environment")
     parser.add_argument("--dvclive", type=Path, metavar="DIR", help="also log with dvclive")
-    parser.add_argument("--progress", default="auto", choices=("auto", "bar", "plain", "none"))
+    parser.add_argument(
+        "--progress",
+        default="auto",
+        choices=("auto", "bar", "plain", "none"),
+        help="auto: a bar on a terminal, plain lines otherwise (as under DVC)",
+    )
     parser.add_argument("--resume", type=Path, help="continue a run from a checkpoint it wrote")
     for field in dataclasses.fields(EngineOptions):
         _add_field_flag(parser, field, f"{_ENGINE_HELP[field.name]} (default {field.default})")
