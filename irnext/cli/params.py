@@ -165,6 +165,12 @@ def parse_group_lists(entries: list[str]) -> dict[str, Path]:
     return lists
 
 
+# datasets.yaml: the roots of the real datasets (kept out of params.yaml, see its header).
+DATASETS_SCHEMA: dict[str, Any] = {
+    "datasets": AnyKeys(Key(str, nullable=True), names=_datasets),
+}
+
+
 def check_params(params: Any, *, source: str | Path = "params.yaml", schema=None) -> list[str]:
     """Every problem of `params` against `schema` (default `SCHEMA`), one line each; names
     (studies) are looked up next to `source`."""

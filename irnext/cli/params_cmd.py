@@ -1,7 +1,8 @@
 """`irnext params check [FILE]`: validate params.yaml against every key the pipeline reads.
 
-Run before `dvc repro`: a misspelt key (`train.epcohs`), a quoted number or a dataset root
-that is not a string fails here, all problems listed, instead of in the middle of a stage.
+Run before `dvc repro` (the pipeline runs it before it trains): a misspelt key
+(`train.epcohs`), a quoted number or a dataset root that is not a string (datasets.yaml) fails
+here, all problems listed, instead of in the middle of a stage.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from irnext.cli.params import check_params, load_params
+from irnext.cli.params import DATASETS_SCHEMA, check_params, load_params
 from irnext.errors import InputError
 
 
@@ -19,14 +20,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     check = actions.add_parser("check", help="validate types, ranges and key names")
-    check.add_argument("file", nargs="?", type=Path, default=Path("params.yaml"))
+    check.add_argument(
+        "file", nargs="?", type=Path, default=Path("params.yaml"), help="the params file"
+    )
+    check.add_argument(
+        "--datasets",
+        type=Path,
+        default=Path("datasets.yaml"),
+        help="dataset roots, checked too where the file exists",
+    )
     check.set_defaults(func=_check)
 
 
 def _check(args: argparse.Namespace) -> int:
-    params = load_params(args.file)
-    problems = check_params(params, source=args.file)
+    problems = check_params(load_params(args.file), source=args.file)
+    checked = [str(args.file)]
+    if args.datasets.is_file():
+        roots = load_params(args.datasets)
+        problems += check_params(roots, source=args.datasets, schema=DATASETS_SCHEMA)
+        checked.append(str(args.datasets))
     if problems:
         raise InputError(f"{len(problems)} problem(s):\n" + "\n".join(problems))
-    print(f"{args.file}: ok")
+    print(f"{' and '.join(checked)}: ok")
     return 0

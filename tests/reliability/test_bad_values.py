@@ -90,6 +90,14 @@ def _bad_params(tmp_path, edit):
     return path
 
 
+def _bad_datasets(tmp_path, edit):
+    roots = load_params(ROOT / "datasets.yaml")
+    edit(roots)
+    path = tmp_path / "datasets.yaml"
+    path.write_text(yaml.safe_dump(roots))
+    return path
+
+
 def _typo(params):
     params["train"]["epcohs"] = params["train"].pop("epochs")
 
@@ -97,36 +105,50 @@ def _typo(params):
 @pytest.mark.parametrize(
     "edit, expected",
     [
-        (_typo, "unknown key 'train.epcohs' (did you mean train.epochs?)"),
         (lambda p: p["datasets"].update(gopro=3), "datasets.gopro = 3: expected a string or null"),
         (lambda p: p["datasets"].update(gopor="x"), "did you mean datasets.gopro?"),
         (lambda p: p["datasets"].update(gopro=["a"]), "datasets.gopro = ['a']: expected a string"),
         (lambda p: p.update(datasets=["gopro"]), "datasets: expected a mapping"),
+    ],
+)  # fmt: skip
+def test_params_check_reads_the_dataset_roots_too(tmp_path, capsys, edit, expected):
+    roots = _bad_datasets(tmp_path, edit)
+    assert main(["params", "check", str(ROOT / "params.yaml"), "--datasets", str(roots)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (_typo, "unknown key 'train.epcohs' (did you mean train.epochs?)"),
         (lambda p: p["train"].update(lr="1e-3"), "train.lr = '1e-3': expected a number"),
         (lambda p: p["train"].update(lr=float("nan")), "train.lr = nan: expected a finite"),
         (lambda p: p["train"].update(batch_size=1), "train.batch_size = 1: expected >= 2"),
         (lambda p: p["train"].update(grad_clip=0), "train.grad_clip = 0: expected > 0"),
         (lambda p: p["train"].update(epochs=True), "train.epochs = True: expected an integer"),
-        (lambda p: p["train"].update(model="irnext-tset"), "did you mean 'irnext-test'"),
+        (lambda p: p.update(models=["irnext-mnii"]), "did you mean 'irnext-mini'"),
         (lambda p: p.update(tasks=["haze", "fog"]), "tasks = ['haze', 'fog']: 'fog' is not one"),
         (lambda p: p["synth"].pop("seed"), "missing key 'synth.seed'"),
     ],
 )  # fmt: skip
 def test_params_check_lists_each_problem(tmp_path, capsys, edit, expected):
     path = _bad_params(tmp_path, edit)
-    assert main(["params", "check", str(path)]) == 2
+    assert main(["params", "check", str(path), "--datasets", str(tmp_path / "none.yaml")]) == 2
     assert expected in capsys.readouterr().err
 
 
 def test_params_check_reports_every_problem_at_once(tmp_path, capsys):
     def two(params):
         _typo(params)
-        params["datasets"]["gopro"] = 1
+        params["synth"]["seed"] = "0"
 
-    assert main(["params", "check", str(_bad_params(tmp_path, two))]) == 2
+    roots = _bad_datasets(tmp_path, lambda r: r["datasets"].update(gopro=1))
+    assert main(["params", "check", str(_bad_params(tmp_path, two)), "--datasets", str(roots)]) == 2
     error = capsys.readouterr().err
     assert "3 problem(s)" in error and "train.epcohs" in error and "datasets.gopro" in error
-    assert main(["params", "check", str(ROOT / "params.yaml")]) == 0
+    assert "synth.seed" in error
+    good = ["params", "check", str(ROOT / "params.yaml"), "--datasets", str(ROOT / "datasets.yaml")]
+    assert main(good) == 0
 
 
 def test_params_syntax_errors_name_the_file(tmp_path, capsys):
