@@ -36,9 +36,9 @@ def test_models_table_prints_params_and_macs(capsys):
 def test_commands_name_bad_values_instead_of_tracing_back(tmp_path, capsys):
     assert main(["models", "--task", "deblocking"]) == 2
     assert "unknown task 'deblocking'; tasks of the named models:" in capsys.readouterr().err
-    params = tmp_path / "params.yaml"
-    params.write_text("datasets:\n  gopro: null\n")
-    assert main(["data", "inspect", "gopro", "--params", str(params)]) == 2
+    roots = tmp_path / "datasets.yaml"
+    roots.write_text("datasets:\n  gopro: null\n")
+    assert main(["data", "inspect", "gopro", "--datasets", str(roots)]) == 2
     assert "datasets.gopro is null" in capsys.readouterr().err
     latency = ["latency", "--model", "irnext-test", "--device", "cpu"]
     assert main([*latency, "--size", "0", "64"]) == 2

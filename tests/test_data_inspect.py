@@ -37,9 +37,9 @@ def test_inspect_reports_every_layout(name, tmp_path, capsys):
     assert report["distinct_targets"] == len({target for _, target in pairs})
 
 
-def test_inspect_takes_the_root_from_params(tmp_path, capsys, monkeypatch):
+def test_inspect_takes_the_root_from_datasets_yaml(tmp_path, capsys, monkeypatch):
     make_layout("test100", tmp_path / "Test100")
-    (tmp_path / "params.yaml").write_text(f"datasets:\n  test100: {tmp_path / 'Test100'}\n")
+    (tmp_path / "datasets.yaml").write_text(f"datasets:\n  test100: {tmp_path / 'Test100'}\n")
     monkeypatch.chdir(tmp_path)
     status, out, _ = run(["data", "inspect", "test100"], capsys)
     assert status == 0 and json.loads(out)["pairs"] == 2

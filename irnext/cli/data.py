@@ -1,6 +1,6 @@
 """`irnext data`: list the dataset layouts, inspect a user's folder, build the synthetic benchmark.
 
-`inspect` takes ROOT on the command line or, when omitted, from `params.yaml` (`datasets:
+`inspect` takes ROOT on the command line or, when omitted, from `datasets.yaml` (`datasets:
 {name: root}`); the library below takes plain paths.
 """
 
@@ -26,9 +26,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     inspect = commands.add_parser("inspect", help="check a dataset folder and summarise it")
     inspect.add_argument("name", help="dataset name (see `irnext data list`)")
-    inspect.add_argument("root", nargs="?", help="dataset root (default: params.yaml datasets)")
+    inspect.add_argument(
+        "root", nargs="?", help="dataset root (default: its entry in datasets.yaml)"
+    )
     inspect.add_argument("--split", help="split to inspect (default: the dataset's test split)")
-    inspect.add_argument("--params", default="params.yaml", help="params file for the root")
+    inspect.add_argument(
+        "--datasets", default="datasets.yaml", help="file of dataset roots (datasets: NAME: ROOT)"
+    )
     inspect.add_argument(
         "--group-list",
         action="append",
@@ -43,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     synth.add_argument("--out", required=True, type=Path, help="output folder")
     synth.add_argument("--seed", type=int, default=0, help="seed of the photographs' crops")
     synth.add_argument("--train-count", type=int, default=32, help="training pairs")
-    synth.add_argument("--test-count", type=int, default=6, help="test pairs")
+    synth.add_argument("--test-count", type=int, default=24, help="test pairs")
     synth.add_argument("--size", type=int, default=256, help="square image side in pixels")
     synth.add_argument(
         "--contact-sheet", type=Path, help="contact sheet PNG (default: OUT/contact_sheet.png)"
@@ -83,10 +87,10 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     root = args.root
     if root is None:
-        root = section(load_params(args.params), "datasets", args.name, source=args.params)
+        root = section(load_params(args.datasets), "datasets", args.name, source=args.datasets)
         if root is None:
             raise InputError(
-                f"{args.params}: datasets.{args.name} is null; give the dataset's folder as "
+                f"{args.datasets}: datasets.{args.name} is null; give the dataset's folder as "
                 f"ROOT or set it there"
             )
     options = {}
