@@ -131,6 +131,8 @@ def test_metrics_are_means_over_seeds_with_their_spread(tmp_path):
     assert table["identity"] == {"psnr_db": 12.0, "ssim": 0.5, "seeds": 1}
     # mean 21, sample standard deviation sqrt(((20-21)^2 + (22-21)^2) / 1) = 1.4142
     assert table["a"] == {"psnr_db": 21.0, "ssim": 0.8, "seeds": 2, "psnr_db_std_seeds": 1.4142}
+    one = metrics_of(tmp_path, "haze", ["a"], [0])  # one seed: no spread is claimed
+    assert one["a"] == {"psnr_db": 20.0, "ssim": 0.7, "seeds": 1}
 
 
 def test_the_visual_crop_is_the_window_of_largest_error():

@@ -1,7 +1,8 @@
 """`irnext collect` and `irnext visual`: the pipeline's per-task summaries.
 
 irnext collect --task haze --models irnext-mini restormer-mini --seeds 0 1
-    -> results/metrics/haze.json, DVC metrics: {model: {psnr_db, ssim, psnr_db_std_seeds}}
+    -> results/metrics/haze.json, DVC metrics: {model: {psnr_db, ssim, seeds,
+       psnr_db_std_seeds (with 2+ seeds)}}
 irnext visual --task haze --dataset synth-haze --root data/synth/haze --models ... --seed 0
     -> results/visual/haze/{input,target,MODEL}.png and visual.json (the crop of largest error)
 
@@ -68,8 +69,8 @@ def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) ->
                 "ssim": statistics.fmean(m["ssim"] for m in means),
                 "seeds": len(per_seed),
             }
-            if name != "identity":
-                row["psnr_db_std_seeds"] = statistics.stdev(psnr) if len(psnr) > 1 else 0.0
+            if name != "identity" and len(psnr) > 1:  # one seed has no spread to report
+                row["psnr_db_std_seeds"] = statistics.stdev(psnr)
             rows[dataset] = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
         table[name] = rows[datasets[0]] if len(datasets) == 1 else rows
     return table
