@@ -45,3 +45,9 @@ def test_commands_name_bad_values_instead_of_tracing_back(tmp_path, capsys):
     assert "--size 0 64" in capsys.readouterr().err
     assert main([*latency, "--train-step", "--batch", "1"]) == 2
     assert "--train-step needs --batch >= 2" in capsys.readouterr().err
+
+
+def test_the_suites_own_configurations_say_so(capsys):
+    assert main(["models", "--task", "test"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "-mini " in line]
+    assert len(rows) >= 4 and all(line.endswith("(suite's own)") for line in rows)

@@ -29,11 +29,13 @@ def describe(name: str, *, size: int = SIZE) -> dict:
         "input": f"1x3x{size}x{size}",
         "licence": entry.licence,
         "assumption": entry.assumption,
+        # The default profile's miniatures and irnext-test: configurations of this suite.
+        "suite_own": "this suite" in f"{entry.source} {entry.assumption or ''}",
     }
 
 
 def _row(row: dict) -> str:
-    mark = " *" if row["assumption"] else ""
+    mark = " (suite's own)" if row["suite_own"] else " *" if row["assumption"] else ""
     return (
         f"{row['name']:<24} {row['task'] or '-':<15} {row['params']:>12,} "
         f"{row['gmacs']:>9.2f}  {row['licence']}{mark}"
@@ -59,8 +61,13 @@ def _run(args: argparse.Namespace) -> int:
         f"\nMACs at 1x3x{args.size}x{args.size}: torch FlopCounterMode FLOPs / 2 with the "
         "suite's handles; `irnext complexity` cross-checks fvcore and ptflops."
     )
-    if any(row["assumption"] for row in rows):
+    if any(row["assumption"] and not row["suite_own"] for row in rows):
         print("* configuration inferred, not published: see `irnext models --json`")
+    if any(row["suite_own"] for row in rows):
+        print(
+            "(suite's own): this suite's configuration (the default profile's miniatures are "
+            "chosen for equal compute with irnext-mini), not a paper's model"
+        )
     return 0
 
 
