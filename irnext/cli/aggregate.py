@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     aggregate["sources"] = [str(path) for path in args.summaries]
     text = json.dumps(json_safe(aggregate), indent=2, allow_nan=False) + "\n"
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+        from irnext.io import atomic_write_text
+
+        atomic_write_text(args.out, text)
         print(f"wrote {args.out}")
     else:
         print(text, end="")

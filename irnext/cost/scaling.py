@@ -7,6 +7,7 @@ renders the records (matplotlib; a report reads the JSON, the plot is a render o
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import torch
 from torch import nn
 
 from irnext.cost.latency import measure_latency
+from irnext.io import atomic_write_bytes
 
 
 def padded_side(side: int, multiple: int) -> int:
@@ -93,8 +95,7 @@ def plot_scaling(records: Sequence[dict[str, Any]], path: str | Path) -> Path:
         f"{first.get('batch', '?')}; dotted: out of memory"
     )
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)
-    return path
+    return atomic_write_bytes(Path(path), buffer.getvalue())
