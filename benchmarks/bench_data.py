@@ -3,8 +3,8 @@
 Run: `pytest benchmarks/bench_data.py -s` (pytest-benchmark). Two sources: the synthetic
 benchmark (256x256 PNG pairs, the whole image is the patch) and GoPro-sized 1280x720 PNG pairs
 (each patch decodes two full frames, the usual case for real training sets). Prints images/s;
-IRNeXt's train step at batch 8 of 256x256 takes roughly 90 ms on an H100 (PROTOCOLS.md section
-3 gives 44 ms at batch 4), i.e. about 90 images/s are needed to keep that GPU busy.
+IRNeXt's train step at batch 8 of 256x256 takes roughly 90 ms on an H100 (docs/protocols.md#latency
+gives 44 ms at batch 4), i.e. about 90 images/s are needed to keep that GPU busy.
 """
 
 from __future__ import annotations
