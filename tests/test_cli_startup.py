@@ -66,9 +66,11 @@ def test_the_listing_summaries_name_every_command_and_mirrored_constants_agree()
     from irnext.cli import complexity, evaluate
     from irnext.cost.counters import COUNTERS
     from irnext.evaluation import PRECISIONS
+    from irnext.evaluation.precision import DEFAULT_TOLERANCE_DB
 
     assert set(SUMMARIES) <= set(COMMANDS)
     assert complexity.COUNTERS == COUNTERS and evaluate.PRECISIONS == PRECISIONS
+    assert evaluate.BF16_TOLERANCE_DB == DEFAULT_TOLERANCE_DB
 
 
 def _tiny_nafnet(tmp_path):

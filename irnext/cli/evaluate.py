@@ -17,6 +17,7 @@ from irnext.errors import InputError
 from irnext.io import check_writable, output_lock
 
 PRECISIONS = ("fp32", "bf16")  # irnext.evaluation.PRECISIONS, without importing torch
+BF16_TOLERANCE_DB = 1e-3  # irnext.evaluation.precision.DEFAULT_TOLERANCE_DB, without torch
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -74,7 +75,18 @@ def add_speed_flags(parser: argparse.ArgumentParser) -> None:
         "decoded in this process)",
     )
     parser.add_argument(
-        "--dtype", choices=PRECISIONS, default="fp32", help="bf16: forward pass under autocast"
+        "--dtype",
+        choices=PRECISIONS,
+        default="fp32",
+        help="bf16: forward pass under autocast, pixel layers and norm inputs in fp32 "
+        "(docs/protocols.md, Precision)",
+    )
+    parser.add_argument(
+        "--bf16-tolerance-db",
+        type=float,
+        default=BF16_TOLERANCE_DB,
+        help="with --dtype bf16, stop unless the first images score within this many dB of "
+        "fp32 (default: %(default)g)",
     )
     parser.add_argument(
         "--channels-last", action="store_true", help="NHWC memory layout for the network"
@@ -174,6 +186,7 @@ def _score(args, dataset, model, name, sha, trained_on, overlap, out: Path) -> i
             tile_overlap=args.tile_overlap,
             num_workers=args.workers,
             dtype=args.dtype,
+            bf16_tolerance_db=args.bf16_tolerance_db,
             channels_last=args.channels_last,
             compile=args.compile,
             save_dir=out / "images" if args.save_images else None,

@@ -33,13 +33,18 @@ from irnext.evaluation.loader import (
     sample_loader,
     stack_on,
 )
+from irnext.evaluation.precision import (
+    DEFAULT_TOLERANCE_DB,
+    PRECISIONS,
+    Bf16Check,
+    float32_islands,
+    fp32_islands,
+)
 from irnext.evaluation.records import summarise
 from irnext.evaluation.timing import StageClock, throughput
 from irnext.inference import restore
 from irnext.metrics import get_protocol
 from irnext.metrics.protocols import PendingScores, launch_scores
-
-PRECISIONS = ("fp32", "bf16")  # bf16: autocast around the forward pass, fp32 weights
 
 
 class IdentityModel(nn.Module):
@@ -70,6 +75,7 @@ def evaluate(
     tile_overlap: int = 32,
     num_workers: int | None = None,
     dtype: str = "fp32",
+    bf16_tolerance_db: float = DEFAULT_TOLERANCE_DB,
     channels_last: bool = False,
     compile: bool = False,
     compile_backend: str = "inductor",
@@ -84,10 +90,12 @@ def evaluate(
     of the protocol and the inference seconds of the image (a chunk's time split evenly); the
     summary's timings and environment are under `irnext.evaluation.timing.RUN_KEYS`.
     `num_workers` decoding processes (default `default_workers(device)`); `dtype` "bf16" runs the
-    forward pass under bf16 autocast; `channels_last` and `compile` (torch.compile with
-    `compile_backend`) change how, not what, the network computes. `progress` is called with
-    the number of images each finished chunk held. With `save_dir`, restored images are written
-    there as PNG (16-bit for `dpdd_float`).
+    forward pass under bf16 autocast with the layers `fp32_islands` names in fp32, scores the
+    first images in fp32 as well and raises `Bf16ToleranceError` if any PSNR moved by more than
+    `bf16_tolerance_db` (the gaps are in the summary's "bf16_check"); `channels_last` and
+    `compile` (torch.compile with `compile_backend`) change how, not what, the network computes.
+    `progress` is called with the number of images each finished chunk held. With `save_dir`,
+    restored images are written there as PNG (16-bit for `dpdd_float`).
     """
     device = resolve_device(device)
     workers = default_workers(device) if num_workers is None else num_workers
@@ -102,7 +110,7 @@ def evaluate(
         device,
         protocol,
         where=dataset.root,
-        dtype=dtype,
+        check=Bf16Check(bf16_tolerance_db, where=str(dataset.root)) if dtype == "bf16" else None,
         channels_last=channels_last,
         tile=tile,
         tile_overlap=tile_overlap,
@@ -110,9 +118,11 @@ def evaluate(
         progress=progress,
     )
     started = time.perf_counter()
-    rows = run.score_all(
-        chunks(sample_loader(dataset, device=device, num_workers=workers), batch_size)
-    )
+    islands = fp32_islands(net) if dtype == "bf16" else []
+    with float32_islands(net, islands):
+        rows = run.score_all(
+            chunks(sample_loader(dataset, device=device, num_workers=workers), batch_size)
+        )
     if not rows:
         raise InputError(f"dataset '{dataset.info.name}' at {dataset.root} has no pairs")
     timing = run.timing(rows, time.perf_counter() - started)
@@ -125,6 +135,7 @@ def evaluate(
         tile=tile,
         tile_overlap=tile_overlap if tile else None,
         dtype=dtype,
+        bf16_check=run.check.record() if run.check else None,
         channels_last=channels_last,
         compiled=compile,
         **timing,
@@ -180,7 +191,7 @@ class _Run:
         protocol,
         *,
         where,
-        dtype,
+        check,
         channels_last,
         tile,
         tile_overlap,
@@ -188,7 +199,7 @@ class _Run:
         progress,
     ) -> None:
         self.net, self.device, self.protocol, self.where = net, device, protocol, where
-        self.bf16, self.channels_last = dtype == "bf16", channels_last
+        self.check, self.channels_last = check, channels_last
         self.tile, self.tile_overlap, self.progress = tile, tile_overlap, progress
         self.save_dir = Path(save_dir) if save_dir is not None else None
         self.inference, self.metrics = StageClock(device), StageClock(device)
@@ -205,14 +216,29 @@ class _Run:
             rows.extend(self._finish(*previous))
         return rows
 
-    def _launch(self, chunk) -> tuple[list[dict[str, Any]], PendingScores, Any]:
+    def _launch(self, chunk) -> tuple[list[dict[str, Any]], PendingScores, Any, Any]:
         degraded = stack_on(chunk, "input", self.device)
         target = stack_on(chunk, "target", self.device)
         if self.channels_last:
             degraded = degraded.contiguous(memory_format=torch.channels_last)
         started = self.inference.start()
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
-        with autocast:
+        restored = self._restore(degraded, bf16=self.check is not None)
+        self.inference.stop(started)
+        on_cuda = self.device.type == "cuda"
+        images = restored.to("cpu", non_blocking=on_cuda) if self.save_dir else None
+        started = self.metrics.start()
+        with self._named(chunk):
+            pending = launch_scores(restored, target, protocol=self.protocol)
+        self.metrics.stop(started)
+        reference = None
+        if self.check is not None and self.check.wanted:  # the same images in fp32, untimed
+            fp32 = self._restore(degraded, bf16=False)
+            with self._named(chunk):
+                reference = launch_scores(fp32, target, protocol=self.protocol)
+        return chunk, pending, images, reference
+
+    def _restore(self, degraded: torch.Tensor, *, bf16: bool) -> torch.Tensor:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
             # Decoded from integer files, the inputs are finite: no host read for that check
             # (a NaN output is still named by the scores' fused check).
             restored = restore(
@@ -222,19 +248,13 @@ class _Run:
                 tile_overlap=self.tile_overlap,
                 check_finite=False,
             )
-        restored = restored.float().contiguous()
-        self.inference.stop(started)
-        on_cuda = self.device.type == "cuda"
-        images = restored.to("cpu", non_blocking=on_cuda) if self.save_dir else None
-        started = self.metrics.start()
-        with self._named(chunk):
-            pending = launch_scores(restored, target, protocol=self.protocol)
-        self.metrics.stop(started)
-        return chunk, pending, images
+        return restored.float().contiguous()
 
-    def _finish(self, chunk, pending: PendingScores, images) -> list[dict[str, Any]]:
+    def _finish(self, chunk, pending, images, reference) -> list[dict[str, Any]]:
         with self._named(chunk):
             scores = pending.read()  # waits for this chunk's copy only (queued before the next)
+            if reference is not None:
+                self.check.add(scores, reference.read(), [s["name"] for s in chunk])
         if images is not None:
             bit_depth = 16 if self.protocol == "dpdd_float" else 8
             for sample, image in zip(chunk, images, strict=True):
