@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from irnext.cost.counters import count_macs
 from irnext.data import PairedImageDataset
 from irnext.env import environment_stamp
 from irnext.errors import InputError
 from irnext.evaluation import evaluate, json_safe
+from irnext.io import read_yaml_mapping
 from irnext.models.registry import create_model, model_entry
 from irnext.training import TrainConfig, config_dict, train
 
@@ -61,14 +61,7 @@ def load_study(path: str | Path, *, base_model: str | None = None) -> Study:
     key, before anything trains. `base_model` checks the variants against another base model
     (what `run_study(base_model=...)` will build)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: ablation study file not found")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML ({error})") from error
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: expected a YAML mapping with keys {sorted(_STUDY_KEYS)}")
+    data = read_yaml_mapping(path, expected=f"an ablation study with keys {sorted(_STUDY_KEYS)}")
     _check_keys(data, _STUDY_KEYS, f"{path}")
     for key in ("name", "title", "base_model", "variants"):
         if key not in data:

@@ -8,7 +8,8 @@ new one, never a mixture. On any `OSError` the temporary file is removed, the pr
 left untouched and an `OutputError` names the path and the cause in words.
 
 `check_writable` tests an output location before any work is done, and `output_lock` keeps two
-runs from writing one output folder at once.
+runs from writing one output folder at once. `read_yaml_mapping` reads the suite's YAML inputs
+(params, datasets, studies, published figures) with the same named errors everywhere.
 """
 
 from __future__ import annotations
@@ -232,3 +233,20 @@ def _acquire(path: Path, folder: Path) -> int:
         if same:
             return descriptor
         os.close(descriptor)
+
+
+def read_yaml_mapping(path: str | Path, *, expected: str) -> dict[str, Any]:
+    """The mapping a YAML input file holds. A missing file, invalid YAML or a top level that is
+    not a mapping is an `InputError` naming the file and `expected`, the form the caller reads."""
+    import yaml  # imported here: `irnext --help` and the writers above do not need it
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found (expected {expected})")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise InputError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a YAML mapping, {expected}; got {type(data).__name__}")
+    return data

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from irnext.errors import InputError
+from irnext.io import read_yaml_mapping
 
 
 @dataclass(frozen=True)
@@ -130,17 +129,7 @@ SCHEMA: dict[str, Any] = {
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: params file not found (expected a YAML mapping of stages)")
-    try:
-        with path.open() as handle:
-            params = yaml.safe_load(handle)
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML ({error})") from error
-    if not isinstance(params, dict):
-        raise InputError(f"{path}: expected a YAML mapping at the top level, got {type(params)}")
-    return params
+    return read_yaml_mapping(path, expected="the pipeline's parameters by stage")
 
 
 def section(params: dict[str, Any], *keys: str, source: str = "params.yaml") -> Any:

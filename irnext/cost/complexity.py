@@ -11,19 +11,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from irnext.cost.counters import COUNTERS, count_macs
 from irnext.env import environment_stamp
 from irnext.errors import InputError
+from irnext.io import read_yaml_mapping
 from irnext.models.registry import create_model, model_entry
 
 
 def load_published(path: str | Path) -> dict[str, Any]:
     """Published cost figures by model name, `same_as` entries resolved."""
     path = Path(path)
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+    data = read_yaml_mapping(path, expected="published cost figures under 'models'")
+    if not isinstance(data.get("models"), dict):
         raise InputError(f"{path}: expected a mapping with a 'models' mapping of model names")
     models = data["models"]
     resolved = {}

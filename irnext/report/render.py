@@ -17,10 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from irnext.errors import InputError
-from irnext.io import atomic_write_text
+from irnext.io import atomic_write_text, read_yaml_mapping
 from irnext.report import figures, frames, sections, stats
 from irnext.report.frames_cost import published_for_task
 from irnext.report.load import collect
@@ -60,13 +57,7 @@ def _published(folder: Path | None) -> dict[str, Any]:
     path = folder / "quality.yaml" if folder else None
     if path is None or not path.is_file():
         return {}
-    try:
-        entries = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(entries, dict):
-        raise InputError(f"{path}: expected a mapping of dataset -> entry")
-    return entries
+    return read_yaml_mapping(path, expected="published scores by dataset")
 
 
 QUALITY_INTRO = (

@@ -156,3 +156,23 @@ def test_params_syntax_errors_name_the_file(tmp_path, capsys):
     path.write_text("train: [unclosed\n")
     assert main(["params", "check", str(path)]) == 2
     assert f"{path}: not valid YAML" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (None, "file not found \\(expected "),
+        ("models: [unclosed\n", "not valid YAML"),
+        ("- a list\n- of names\n", "expected a YAML mapping, .*; got list"),
+        ("", "expected a YAML mapping, .*; got NoneType"),  # an empty file holds no mapping
+    ],
+)
+def test_every_yaml_input_names_its_file_when_missing_or_malformed(tmp_path, text, message):
+    from irnext.cost.complexity import load_published
+
+    path = tmp_path / "input.yaml"
+    if text is not None:
+        path.write_text(text)
+    for reader in (load_study, load_params, load_published):
+        with pytest.raises(InputError, match=f"{path}: {message}"):
+            reader(path)
