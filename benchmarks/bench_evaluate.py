@@ -125,9 +125,14 @@ def render(result: dict) -> str:
         f"before: {result['before_label']}; after: {result['after_label']}, with "
         f"{result['workers_label']}.",
         "",
-        "The machine was shared with other jobs while this ran (1-minute load average "
-        f"{min(result['loadavg_1m']):.1f} to {max(result['loadavg_1m']):.1f} on "
-        f"{env['cpu_count']} cores): read the ratio, not the absolute figures.",
+        f"1-minute load average while this ran: {min(result['loadavg_1m']):.1f} to "
+        f"{max(result['loadavg_1m']):.1f} on {env['cpu_count']} cores, the benchmark's own "
+        f"{result['threads']} threads included"
+        + (
+            ": the machine was shared with other jobs, read the ratio, not the absolute figures."
+            if max(result["loadavg_1m"]) > env["cpu_count"] + 0.5
+            else "."
+        ),
         "",
         "| model | before images/s | after images/s | ratio of medians | ratio per repeat |",
         "|---|---|---|---|---|",
