@@ -6,8 +6,9 @@ Writes `count` blur/sharp pairs at 1280x720 in GoPro's layout (DIR/gopro-720p/te
 {blur,sharp}), made from the offline benchmark's photographs with its camera-shake blur in linear
 light, then scores them with `irnext.evaluation.evaluate` under GoPro's protocol (`matlab_rgb3d`):
 the identity at batch 1 and 8 (reading, transfer and metrics only), and IRNeXt (num_res 14, the
-GoPro-sized model, random weights: speed, not quality) at batch 1 and 4, each twice (the first pass
-pays for warming up). Each record holds images/s end to end and for the metrics alone. The
+GoPro-sized model, random weights: speed, not quality) at batch 1 and 4 in fp32 eager, and at
+batch 4 with channels_last, bf16 and both, each twice (the first pass pays for warming up). Each
+record holds images/s end to end and for the metrics alone, and bf16's self-check. The
 identity's scores on the device must equal its CPU scores of the same pairs (1e-4 dB, 1e-5 SSIM),
 or the script exits 1.
 """
@@ -60,9 +61,25 @@ def write_720p_set(root: Path, *, count: int, seed: int = 0) -> Path:
     return root
 
 
-# (model, batch): the identity times reading, transfer and metrics; IRNeXt adds inference.
-CASES = (("identity", 1), ("identity", 8), ("irnext-motion-deblur", 1), ("irnext-motion-deblur", 4))
-QUICK_CASES = (("identity", 1), ("identity", 4), ("irnext-test", 2))
+# (model, batch, evaluate options): the identity times reading, transfer and metrics; IRNeXt adds
+# inference, in fp32 eager and with the faster modes. bf16's tolerance is open: these are random
+# weights, and the gap its self-check measured is what the record keeps.
+BF16 = {"dtype": "bf16", "bf16_tolerance_db": float("inf")}
+CASES = (
+    ("identity", 1, {}),
+    ("identity", 8, {}),
+    ("irnext-motion-deblur", 1, {}),
+    ("irnext-motion-deblur", 4, {}),
+    ("irnext-motion-deblur", 4, {"channels_last": True}),
+    ("irnext-motion-deblur", 4, BF16),
+    ("irnext-motion-deblur", 4, {**BF16, "channels_last": True}),
+)
+QUICK_CASES = (
+    ("identity", 1, {}),
+    ("identity", 4, {}),
+    ("irnext-test", 2, {}),
+    ("irnext-test", 2, BF16),
+)
 
 
 def run(
@@ -75,7 +92,7 @@ def run(
     if len(dataset) != count:
         raise RuntimeError(f"{root}: expected {count} pairs, the gopro loader found {len(dataset)}")
     records, per_image = [], []
-    for name, batch in cases:
+    for name, batch, options in cases:
         torch.manual_seed(0)
         model = IdentityModel() if name == "identity" else create_model(name)
         # Two passes: the first pays for CUDA's context, cuDNN's kernel search and the page cache;
@@ -88,6 +105,7 @@ def run(
                 batch_size=batch,
                 num_workers=workers,
                 model_name=name,
+                **options,
             )
             for _ in range(2)
         ]
@@ -99,6 +117,8 @@ def run(
             {
                 "model": name,
                 "batch": batch,
+                "options": {k: v for k, v in options.items() if k != "bf16_tolerance_db"},
+                "bf16_check": summary["bf16_check"],
                 "images": len(rows),
                 "size": [HEIGHT, WIDTH],
                 "protocol": summary["protocol"],

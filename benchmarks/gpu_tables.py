@@ -76,13 +76,17 @@ def _evaluation_table(evaluation: dict[str, Any] | None) -> list[str]:
     if "error" in evaluation:
         return [*lines, f"Failed: {evaluation['error']}"]
     lines += [
-        "| model | batch | images | protocol | images/s end to end | metric images/s |",
-        "|---|---|---|---|---|---|",
+        "| model | batch | options | images | protocol | images/s end to end | metric images/s "
+        "| bf16 largest PSNR change (dB) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in evaluation["records"]:
+        options = ", ".join(f"{k}={v}" for k, v in r.get("options", {}).items()) or "fp32 eager"
+        check = r.get("bf16_check") or {}
+        gap = f"{check['max_psnr_db_gap']:.4f}" if "max_psnr_db_gap" in check else ""
         lines.append(
-            f"| {r['model']} | {r['batch']} | {r['images']} | {r['protocol']} | "
-            f"{r['images_per_second']:.1f} | {r['metric_images_per_second']:.1f} |"
+            f"| {r['model']} | {r['batch']} | {options} | {r['images']} | {r['protocol']} | "
+            f"{r['images_per_second']:.1f} | {r['metric_images_per_second']:.1f} | {gap} |"
         )
     mismatched = evaluation["device_vs_cpu_mismatches"]
     lines += ["", f"Identity scores on the device equal the CPU's: {not mismatched}."]
