@@ -13,7 +13,6 @@ per-image gap of PSNR and SSIM for both bf16 modes, the islands) and table.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 from pathlib import Path
 
@@ -34,7 +33,7 @@ def restorations(model, images: torch.Tensor, mode: str) -> torch.Tensor:
     islands = fp32_islands(model) if mode == "bf16+islands" else []
     with (
         torch.autocast("cpu", dtype=torch.bfloat16, enabled=mode != "fp32"),
-        float32_islands(model, islands) if islands else contextlib.nullcontext(),
+        float32_islands(model, islands),
     ):
         return restore(model, images).float()
 
@@ -43,13 +42,13 @@ def measure_cell(checkpoint: Path, root: Path, *, chunk: int) -> dict:
     model, info = load_checkpoint(checkpoint)
     dataset = open_dataset(f"synth-{root.name}", root)
     scores = {mode: [] for mode in MODES}
+    protocol = dataset.info.protocol
     for start in range(0, len(dataset), chunk):
         pairs = [dataset[i] for i in range(start, min(start + chunk, len(dataset)))]
         images = torch.stack([pair["input"] for pair in pairs])
         targets = torch.stack([pair["target"] for pair in pairs])
         for mode in MODES:
             restored = restorations(model, images, mode)
-            protocol = dataset.info.protocol
             scores[mode] += score_batch(restored, targets, protocol=protocol)
     record = {"model": info["model_name"], "task": root.name, "images": len(dataset)}
     for mode in MODES[1:]:

@@ -59,7 +59,7 @@ def fp32_islands(model: nn.Module) -> list[str]:
             feeder = _last_weighted(layer, f"{prefix}.{first}".lstrip("."))
             if feeder is not None and isinstance(after, NORMS):
                 names += [feeder, f"{prefix}.{second}".lstrip(".")]
-    return sorted(set(names), key=names.index)
+    return list(dict.fromkeys(names))  # once each, in the order found
 
 
 def _last_weighted(module: nn.Module, name: str) -> str | None:

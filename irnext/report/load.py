@@ -34,6 +34,11 @@ def read_json(path: Path) -> Any:
         ) from None
 
 
+def read_json_if_present(path: Path) -> Any:
+    """A run file beside a result (timings, environment): None where it was never written."""
+    return read_json(path) if path.is_file() else None
+
+
 def require(record: Any, keys: Iterable[str], path: Path, kind: type = dict) -> Any:
     """`record` must be a `kind` (a mapping: holding `keys`); names the file otherwise."""
     if not isinstance(record, kind):
@@ -96,7 +101,7 @@ def evaluations(results: Path) -> list[dict[str, Any]]:
                 "seed": seed,
                 "summary": summary,
                 "per_image": read_per_image(path.parent / "per_image.csv"),
-                "run": read_json(run) if run.is_file() else None,
+                "run": read_json_if_present(run),
                 "path": path,
             }
         )
@@ -122,7 +127,7 @@ def histories(results: Path) -> list[dict[str, Any]]:
                 "model": history["model"],
                 "seed": seed,
                 "history": history,
-                "run": read_json(run) if run.is_file() else None,
+                "run": read_json_if_present(run),
                 "path": path,
             }
         )
@@ -155,7 +160,7 @@ def ablations(results: Path) -> list[dict[str, Any]]:
         for variant in require(study["variants"], (), path, kind=list):
             require(variant, ("variant", "params"), path)
         run = path.with_name(path.stem + ".run.json")
-        found.append({**study, "_run": read_json(run) if run.is_file() else None, "_path": path})
+        found.append({**study, "_run": read_json_if_present(run), "_path": path})
     return found
 
 
@@ -180,7 +185,7 @@ def collect(results: Path) -> dict[str, Any]:
         "histories": histories(results),
         "aggregates": [read_json(p) for p in sorted(results.glob("aggregates/*.json"))],
         "complexity": records(complexity, ("model", "params")),
-        "complexity_run": read_json(run) if run.is_file() else None,
+        "complexity_run": read_json_if_present(run),
         "latency": latency(results),
         "scaling": records(results / "scaling" / "scaling.json", ("model", "size")),
         "ablations": ablations(results),
