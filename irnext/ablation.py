@@ -31,6 +31,7 @@ from irnext.evaluation import evaluate, json_safe
 from irnext.io import read_yaml_mapping
 from irnext.models.registry import create_model, model_entry
 from irnext.training import TrainConfig, config_dict, train
+from irnext.training.config import check_model_fit
 
 _STUDY_KEYS = {"name", "title", "question", "base_model", "reference", "variants"}
 _VARIANT_KEYS = {"name", "model_kwargs", "train", "note"}
@@ -139,6 +140,9 @@ def run_study(
     if not seeds or len(set(seeds)) != len(seeds):
         raise InputError(f"seeds {list(seeds)}: expected distinct seeds, at least one")
     base = base_model or study.base_model
+    for variant in study.variants:  # every row's recipe, before the first variant trains
+        for seed in seeds:
+            _variant_config(variant, base, config, seed)
     rows, seconds = [], {}
     for variant in study.variants:
         row = _describe(variant, base)
@@ -189,8 +193,7 @@ def _describe(variant: Variant, base: str) -> dict[str, Any]:
 
 def _run_variant(variant, base, seed, train_set, test_set, config, device):
     """(scores of one seed, training seconds)."""
-    overrides = {**_as_config_values(variant.train), "seed": seed}
-    variant_config = dataclasses.replace(config, **overrides)
+    variant_config = _variant_config(variant, base, config, seed)
     torch.manual_seed(seed)
     model = create_model(base, **variant.model_kwargs)
     started = time.perf_counter()
@@ -210,6 +213,19 @@ def _run_variant(variant, base, seed, train_set, test_set, config, device):
         "loss_curve": [h["loss"] for h in history],
     }
     return scores, took
+
+
+def _variant_config(variant: Variant, base: str, config: TrainConfig, seed: int) -> TrainConfig:
+    """The recipe of one variant and seed: the study's recipe with the row's overrides, checked
+    against the variant's model (its crop size rules)."""
+    overrides = {**_as_config_values(variant.train), "seed": seed}
+    try:
+        variant_config = dataclasses.replace(config, **overrides)
+        with torch.device("meta"):
+            check_model_fit(variant_config, create_model(base, **variant.model_kwargs))
+    except (TypeError, ValueError) as error:
+        raise InputError(f"variant '{variant.name}' (seed {seed}): {error}") from error
+    return variant_config
 
 
 def _as_config_values(overrides: dict[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,9 @@
 A checkpoint stores the model name, the architecture and its resolved keyword arguments, the
 state, the code version and whatever training parameters the caller passes (nanoGPT's pattern).
 It holds no timestamp and no git commit, so the same weights and recipe give the same bytes;
-`weights_sha256` identifies the weights themselves. Files are written atomically
+`weights_sha256`, recorded at save time and verified at load time, identifies the weights
+themselves: flipped bytes in a copy or a conversion to another dtype are refused by name.
+Checkpoints written before the hash was recorded load with a warning naming the file. Files are written atomically
 (`irnext.io`), as torch zip files (`.pt`) or, with a `.safetensors` suffix, as safetensors
 (the description as JSON in the header's metadata). Reading never runs code: torch files are
 loaded with `weights_only=True` (`irnext.weights.read_weights_file`).
@@ -12,6 +14,7 @@ loaded with `weights_only=True` (`irnext.weights.read_weights_file`).
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +73,7 @@ def save_checkpoint(
         **_plain(extra),
     }
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    description["weights_sha256"] = weights_sha256(state)
     if path.suffix == ".safetensors":
         if resume is not None:
             raise InputError(
@@ -113,8 +117,9 @@ def load_checkpoint(
         model = build_architecture(payload["architecture"], dict(payload["model_kwargs"]))
     except InputError as error:
         raise InputError(f"{path}: {error}") from error
-    check_finite(payload["state_dict"], path)
-    load_matching_state(model, payload["state_dict"], path)
+    load_matching_state(model, payload["state_dict"], path, dtypes=True)
+    check_finite(payload["state_dict"], path)  # the most telling description comes first
+    _verify_hash(path, payload)
     model.irnext_spec = {
         "name": payload.get("model_name"),
         "architecture": payload["architecture"],
@@ -122,6 +127,27 @@ def load_checkpoint(
     }
     info = {k: v for k, v in payload.items() if k != "state_dict"}
     return model.eval(), info
+
+
+def _verify_hash(path: Path, payload: dict[str, Any]) -> None:
+    """The weights are those saved: a checkpoint altered after writing (flipped bytes in a
+    copy, an edit of its tensors) would otherwise load and score quietly worse."""
+    recorded = payload.get("weights_sha256")
+    if recorded is None:
+        warnings.warn(
+            f"{path}: a checkpoint without a recorded weights_sha256 (written before irnext-bench "
+            "recorded it): its weights cannot be verified; save it again to record the hash",
+            UserWarning,
+            stacklevel=3,
+        )
+        return
+    found = weights_sha256(payload["state_dict"])
+    if found != recorded:
+        raise InputError(
+            f"{path}: the weights do not match the weights_sha256 recorded when the checkpoint "
+            f"was saved (recorded {recorded}, found {found}): the file was altered or "
+            "corrupted after writing"
+        )
 
 
 def _read_payload(path: Path, map_location: str | torch.device) -> Any:

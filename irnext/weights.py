@@ -109,20 +109,29 @@ def as_state_dict(value: Any, path: str | Path) -> dict[str, torch.Tensor]:
 
 def check_finite(state: Mapping[str, Any], path: str | Path) -> None:
     """NaN or infinite weights (a diverged run, a corrupted file) are refused at load time."""
-    state = as_state_dict(state, path)
-    bad = [
-        key
-        for key, value in state.items()
-        if (value.is_floating_point() or value.is_complex()) and not torch.isfinite(value).all()
-    ]
+    bad = non_finite_keys(as_state_dict(state, path))
     if bad:
         raise InputError(
             f"{path}: {len(bad)} tensor(s) hold NaN or infinite values, first {bad[:_LISTED]}"
         )
 
 
-def state_mismatches(model: nn.Module, state: Mapping[str, torch.Tensor]) -> list[str]:
-    """Descriptions of missing keys, unexpected keys and shape differences (empty: they fit)."""
+def non_finite_keys(state: Mapping[str, torch.Tensor]) -> list[str]:
+    """The keys of floating-point tensors holding NaN or infinite values."""
+    return [
+        key
+        for key, value in state.items()
+        if (value.is_floating_point() or value.is_complex()) and not torch.isfinite(value).all()
+    ]
+
+
+def state_mismatches(
+    model: nn.Module, state: Mapping[str, torch.Tensor], *, dtypes: bool = False
+) -> list[str]:
+    """Descriptions of missing keys, unexpected keys, shape differences and, with `dtypes`,
+    dtype differences (empty: they fit). Published weights may be stored in half precision
+    and are converted on loading; the suite's own checkpoints hold exactly the model's dtypes,
+    so another dtype there (an int8 conversion) is a different network."""
     expected = model.state_dict()
     problems = [f"missing {k!r}" for k in expected if k not in state]
     problems += [f"unexpected {k!r}" for k in state if k not in expected]
@@ -131,14 +140,22 @@ def state_mismatches(model: nn.Module, state: Mapping[str, torch.Tensor]) -> lis
         for k, v in state.items()
         if k in expected and tuple(v.shape) != tuple(expected[k].shape)
     ]
+    if dtypes:
+        problems += [
+            f"{k!r} has dtype {v.dtype}, the model expects {expected[k].dtype}"
+            for k, v in state.items()
+            if k in expected and v.dtype != expected[k].dtype
+        ]
     return problems
 
 
-def load_matching_state(model: nn.Module, state: Mapping[str, Any], path: str | Path) -> nn.Module:
-    """`model.load_state_dict(state)` after checking keys and shapes, naming the file and the
-    first mismatches instead of torch's full listing."""
+def load_matching_state(
+    model: nn.Module, state: Mapping[str, Any], path: str | Path, *, dtypes: bool = False
+) -> nn.Module:
+    """`model.load_state_dict(state)` after checking keys and shapes (and dtypes, see
+    `state_mismatches`), naming the file and the first mismatches instead of torch's listing."""
     state = as_state_dict(state, path)
-    problems = state_mismatches(model, state)
+    problems = state_mismatches(model, state, dtypes=dtypes)
     if problems:
         raise InputError(
             f"{path}: the weights do not fit the {type(model).__name__} they describe "

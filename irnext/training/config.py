@@ -65,8 +65,13 @@ class TrainConfig:
             )
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise InputError(f"betas must be two values in [0, 1), got {self.betas}")
+        _finite(self, ("lr", "lr_min", "fft_weight", "weight_decay", "grad_clip"))
+        if self.weight_decay < 0:
+            raise InputError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if self.grad_clip is not None and self.grad_clip <= 0:
             raise InputError(f"grad_clip must be > 0 or None (no clipping), got {self.grad_clip}")
+        if not 0 <= self.seed < 2**64:  # what torch.manual_seed accepts
+            raise InputError(f"seed must be in [0, 2**64), got {self.seed}")
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,27 @@ def _name(kind: Any) -> str:
     if kind is None or isinstance(kind, str):
         return repr(kind) if kind is not None else "None"
     return {tuple: "a tuple of numbers", float: "a number"}.get(kind, kind.__name__)
+
+
+def _finite(config: Any, names: tuple[str, ...]) -> None:
+    """NaN passes every comparison test above (nan <= 0 is False): refuse it by name."""
+    for name in names:
+        value = getattr(config, name)
+        if value is not None and not math.isfinite(value):
+            raise InputError(f"{name} must be a finite number, got {value}")
+
+
+def check_model_fit(config: TrainConfig, model: Any) -> None:
+    """The crops fit the model: a multiple of its `size_multiple` (the pooled maps would be cut
+    short, unlike in inference, which pads) and at least its `min_size` (the LAM's reflection
+    pad needs that much of the coarsest map)."""
+    multiple = getattr(model, "size_multiple", 1)
+    smallest = max(getattr(model, "min_size", 1), multiple)
+    if config.patch_size % multiple or config.patch_size < smallest:
+        raise InputError(
+            f"patch_size {config.patch_size} does not fit {type(model).__name__}: expected a "
+            f"multiple of its size_multiple {multiple}, at least its min_size {smallest}"
+        )
 
 
 def _at_least(config: Any, lows: dict[str, int]) -> None:

@@ -19,7 +19,7 @@ from torch import nn
 from irnext.data import PairedImageDataset, training_loader
 from irnext.errors import InputError
 from irnext.training import loop
-from irnext.training.config import EngineOptions, TrainConfig
+from irnext.training.config import EngineOptions, TrainConfig, check_model_fit
 from irnext.training.distributed import join_world, leave_world, share_batch_statistics, wrap
 from irnext.training.hooks import Hooks
 from irnext.training.state import new_position, restore_rng, seed_everything
@@ -85,12 +85,7 @@ def numerics(deterministic: bool, device: torch.device) -> Iterator[None]:
 
 
 def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
-    multiple = getattr(model, "size_multiple", 1)
-    if config.patch_size % multiple:  # the pooled maps would be cut short, unlike in inference
-        raise InputError(
-            f"patch_size {config.patch_size} must be a multiple of the model's size_multiple "
-            f"{multiple}"
-        )
+    check_model_fit(config, model)
     world, device = join_world(device)
     seed_everything(config.seed)
     model.to(device).train()
