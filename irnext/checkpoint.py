@@ -5,10 +5,10 @@ state, the code version and whatever training parameters the caller passes (nano
 It holds no timestamp and no git commit, so the same weights and recipe give the same bytes;
 `weights_sha256`, recorded at save time and verified at load time, identifies the weights
 themselves: flipped bytes in a copy or a conversion to another dtype are refused by name.
-Checkpoints written before the hash was recorded load with a warning naming the file. Files are written atomically
-(`irnext.io`), as torch zip files (`.pt`) or, with a `.safetensors` suffix, as safetensors
-(the description as JSON in the header's metadata). Reading never runs code: torch files are
-loaded with `weights_only=True` (`irnext.weights.read_weights_file`).
+Checkpoints written before the hash was recorded load with a warning naming the file. Files
+are written atomically (`irnext.io`), as torch zip files (`.pt`) or, with a `.safetensors`
+suffix, as safetensors (the description as JSON in the header's metadata). Reading never runs
+code: torch files are loaded with `weights_only=True` (`irnext.weights.read_weights_file`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,15 +131,19 @@ def _run(args: argparse.Namespace) -> int:
     from irnext.models.registry import create_model
     from irnext.training import HookList, TrainingDiverged, train
     from irnext.training.outputs import RunFiles
+    from irnext.training.progress import MetricsNotWritten
+    from irnext.training.resume import data_identity
 
+    _check_outputs(args)
     overrides = _model_kwargs(args.model_kwargs)
     config, options = config_from_args(args), options_from_args(args)
     device = resolve_device(args.device)
     train_set, val_set = _datasets(args)
     training = {"config": config_dict(config), "dataset": args.dataset, "split": args.split}
+    data = data_identity(train_set)
     torch.manual_seed(config.seed)
     if args.resume:
-        model, resume = _resumed(args.resume, training, args.model, overrides)
+        model, resume = _resumed(args.resume, training, data, args.model, overrides)
     else:
         model, resume = create_model(args.model, **overrides), None
     files = RunFiles(
@@ -149,23 +154,53 @@ def _run(args: argparse.Namespace) -> int:
         history=args.history,
         timing=args.timing,
         keep_best=val_set is not None,
+        data=data,
     )
     main_rank = int(os.environ.get("RANK", "0")) == 0
-    hooks = HookList(files, *_watchers(args, config, main_rank))
+    hooks = HookList(files, *_watchers(args, config, main_rank, resume))
     if main_rank:
         files.check()  # before the first step, not after hours of training
     run = {"val_set": val_set, "options": options, "resume": resume, "hooks": hooks}
     try:
         train(model, train_set, config, device=device, **run)
-    except TrainingDiverged as error:
-        kept = files.last_good or "none was written (see --save-every-steps)"
-        raise InputError(f"{error}; the last good checkpoint, left as it was: {kept}") from error
+    except KeyboardInterrupt:  # Ctrl-C: one line saying where to resume, no traceback
+        if main_rank:
+            print(f"irnext train: interrupted; {_kept(files)}", file=sys.stderr, flush=True)
+        return 130  # 128 + SIGINT, as a shell reports it
+    except (TrainingDiverged, MetricsNotWritten) as error:
+        raise InputError(f"{error}; {_kept(files)}") from error
     if main_rank:
         print(json.dumps(files.summary(device)), flush=True)
     return 0
 
 
-def _watchers(args: argparse.Namespace, config: TrainConfig, main_rank: bool) -> list:
+def _kept(files) -> str:
+    if files.last_good is None:
+        return "no resumable checkpoint was written yet (see --save-every-steps)"
+    return (
+        f"the last good checkpoint, step {files.state['step']}, left as it was: "
+        f"{files.last_good} (continue with --resume {files.last_good})"
+    )
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every file this run writes is a different file, checked before any work."""
+    from irnext.training.outputs import best_path, check_distinct
+
+    check_distinct(
+        {
+            "--out": args.out,
+            f"the best checkpoint beside --out ({best_path(args.out)})": (
+                best_path(args.out) if args.val_split else None
+            ),
+            "--history": args.history,
+            "--timing": args.timing,
+            "--dvclive": args.dvclive,
+        }
+    )
+
+
+def _watchers(args: argparse.Namespace, config: TrainConfig, main_rank: bool, resume) -> list:
     from irnext.training.progress import DvcLiveLog, progress_hooks
 
     if not main_rank:
@@ -173,7 +208,10 @@ def _watchers(args: argparse.Namespace, config: TrainConfig, main_rank: bool) ->
     watchers = [progress_hooks(args.progress)]
     if args.dvclive:
         world = int(os.environ.get("WORLD_SIZE", "1"))
-        watchers.append(DvcLiveLog(args.dvclive, batch_images=config.batch_size * world))
+        step = None if resume is None else int(resume.get("step", 0))
+        watchers.append(
+            DvcLiveLog(args.dvclive, batch_images=config.batch_size * world, resume_step=step)
+        )
     return watchers
 
 
@@ -206,14 +244,16 @@ def _datasets(args: argparse.Namespace):
     return train_set, val_set
 
 
-def _resumed(path: Path, training: dict, name: str, overrides: dict):
+def _resumed(path: Path, training: dict, data: dict, name: str, overrides: dict):
     """The model and resume state of a checkpoint written with --save-every(-steps), checked
     to come from the same model, recipe and data: resuming under another is not the same run."""
     from irnext.checkpoint import load_checkpoint
+    from irnext.training.resume import check_same_data
 
     model, info = load_checkpoint(path)
     if "resume" not in info:
         raise InputError(f"{path}: holds no resume state (write it with --save-every)")
+    check_same_data(path, info["resume"].get("data"), data)
     saved = info.get("training") or {}
     differs = sorted(key for key in ("dataset", "split") if saved.get(key) != training[key])
     differs += sorted(

@@ -25,14 +25,15 @@ from irnext.training.config import EngineOptions, TrainConfig, lr_factor
 from irnext.training.distributed import World
 from irnext.training.hooks import Hooks
 from irnext.training.state import capture_rng
+from irnext.weights import non_finite_keys
 
 
 class TrainingDiverged(InputError):
-    """The loss became NaN or infinite at `step`."""
+    """The loss or the weights became NaN or infinite at `step`."""
 
-    def __init__(self, step: int, loss: float) -> None:
-        super().__init__(f"the loss is {loss} at step {step}: training diverged")
-        self.step, self.loss = step, loss
+    def __init__(self, step: int, what: str) -> None:
+        super().__init__(f"{what} at step {step}: training diverged")
+        self.step = step
 
 
 @dataclass
@@ -173,7 +174,7 @@ def read_losses(run: Run) -> None:
     first = run.state["step"] - len(losses) + 1
     for offset, value in enumerate(losses):
         if not math.isfinite(value):
-            raise TrainingDiverged(first + offset, value)
+            raise TrainingDiverged(first + offset, f"the loss is {value}")
         run.state["loss_sum"] += value  # in order, as one sum over the epoch's steps
     if run.world.is_main:
         values = {
@@ -187,6 +188,7 @@ def read_losses(run: Run) -> None:
 def _validate(run: Run) -> dict[str, float]:
     """Score the validation set on rank 0 (the others wait); a new best is saved."""
     read_losses(run)
+    _check_weights(run)  # a diverged model is neither scored nor kept as the best
     scores: dict[str, float] = {}
     if run.world.is_main:
         scores = run.val()
@@ -207,10 +209,20 @@ def _validate(run: Run) -> dict[str, float]:
 def save(run: Run, reason: str) -> None:
     """Offer the resume state to `hooks.save` (rank 0), every rank waiting until it is done."""
     read_losses(run)  # a diverged run stops here, before its weights are written
+    _check_weights(run)
     run.world.barrier()
     if run.world.is_main:
         run.hooks.save(resume_state(run), reason)
     run.world.barrier()
+
+
+def _check_weights(run: Run) -> None:
+    """A finite loss is read before the step that follows it: the last step can still leave
+    NaN weights (a NaN gradient norm, an overflow), which are never saved."""
+    bad = non_finite_keys(run.model.state_dict())
+    if bad:
+        where = f"the weights {bad[:3]} hold NaN or infinite values"
+        raise TrainingDiverged(run.state["step"], where)
 
 
 def resume_state(run: Run) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import torch
 
 from irnext.checkpoint import save_checkpoint, weights_sha256
 from irnext.env import environment_stamp
+from irnext.errors import InputError
 from irnext.evaluation import json_safe
 from irnext.io import atomic_write_json, check_writable
 from irnext.training.hooks import Hooks
@@ -22,6 +23,22 @@ from irnext.training.hooks import Hooks
 
 def best_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.best{out.suffix}")
+
+
+def check_distinct(outputs: dict[str, Path | None]) -> None:
+    """One command's outputs (flag -> path) are different files: two on one path would leave
+    only the last written (a checkpoint replaced by a JSON log)."""
+    seen: dict[Path, str] = {}
+    for flag, path in outputs.items():
+        if path is None:
+            continue
+        resolved = Path(path).resolve()
+        if resolved in seen:
+            raise InputError(
+                f"{seen[resolved]} and {flag} both name {path}: each output of a command "
+                "must be a different file"
+            )
+        seen[resolved] = flag
 
 
 class RunFiles(Hooks):
@@ -40,8 +57,10 @@ class RunFiles(Hooks):
         history: Path | None = None,
         timing: Path | None = None,
         keep_best: bool = False,
+        data: dict[str, Any] | None = None,
     ) -> None:
         self.model, self.out = model, Path(out)
+        self.data = data  # the training data's identity, checked on --resume (resume.py)
         self.training, self.describe = training, describe
         self.history, self.timing = history, timing
         self.best = best_path(self.out) if keep_best else None
@@ -62,7 +81,8 @@ class RunFiles(Hooks):
         training = {**self.training, "step": state["step"]}
         if state["history"]:
             training["final_loss"] = state["history"][-1]["loss"]
-        save_checkpoint(path, self.model, training=training, resume=state)
+        resume = state if self.data is None else {**state, "data": self.data}
+        save_checkpoint(path, self.model, training=training, resume=resume)
         if reason != "best":
             self.last_good, self.state = path, state
 

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from irnext.errors import InputError
+from irnext.io import atomic_write_text
 from irnext.training.hooks import Hooks
 
 
@@ -84,19 +86,45 @@ class PlainProgress(Hooks):
         print(json.dumps(_rounded(record)), file=self.stream, flush=True)
 
 
+class MetricsNotWritten(InputError):
+    """The metrics log could not be written (a full disk): the run stops, its checkpoints kept."""
+
+
 class DvcLiveLog(Hooks):
     """dvclive metrics in `folder` (loss, lr, images/s at each read; val PSNR/SSIM), step by
     optimiser step. It writes no dvc.yaml and starts no DVC experiment: a pipeline stage that
-    runs `irnext train` keeps its own outputs."""
+    runs `irnext train` keeps its own outputs. `resume_step` continues the curve of a resumed
+    run (rows logged after that step, by the run that stopped, are dropped) instead of wiping
+    it. A failed write (a full disk) is an `InputError` naming the folder."""
 
-    def __init__(self, folder: str | Path, *, batch_images: int) -> None:
+    def __init__(
+        self, folder: str | Path, *, batch_images: int, resume_step: int | None = None
+    ) -> None:
         from dvclive import Live
 
-        self.live = Live(str(folder), dvcyaml=None, save_dvc_exp=False, report=None)
+        self.folder = Path(folder)
+        resume = resume_step is not None
+        if resume:
+            self._write(_drop_rows_after, self.folder, resume_step)
+        self.live = self._write(
+            Live, str(folder), dvcyaml=None, save_dvc_exp=False, report=None, resume=resume
+        )
         self.batch_images = batch_images  # images per optimiser step, all ranks together
         self.clock: tuple[float, int] | None = None
 
+    def _write(self, call, *args, **kwargs):
+        try:
+            return call(*args, **kwargs)
+        except OSError as error:
+            raise MetricsNotWritten(
+                f"{self.folder}: dvclive could not write its metrics ({error.strerror or error}); "
+                "free space or drop --dvclive"
+            ) from error
+
     def metrics(self, step: int, values: dict[str, float]) -> None:
+        self._write(self._metrics, step, values)
+
+    def _metrics(self, step: int, values: dict[str, float]) -> None:
         now = time.perf_counter()
         self.live.step = step
         self.live.log_metric("train/loss", values["loss"])
@@ -108,10 +136,22 @@ class DvcLiveLog(Hooks):
         self.live.make_summary()
 
     def validation(self, record: dict[str, Any]) -> None:
+        self._write(self._validation, record)
+
+    def _validation(self, record: dict[str, Any]) -> None:
         self.live.step = record["step"]
         self.live.log_metric("val/psnr_db", record["val_psnr_db"])
         self.live.log_metric("val/ssim", record["val_ssim"])
         self.live.make_summary()
 
     def close(self) -> None:
-        self.live.end()
+        self._write(self.live.end)
+
+
+def _drop_rows_after(folder: Path, step: int) -> None:
+    """Keep each dvclive metric file's rows up to `step` (tab-separated, a 'step' column)."""
+    for path in sorted((folder / "plots" / "metrics").rglob("*.tsv")):
+        header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        column = header.rstrip("\n").split("\t").index("step")
+        kept = [row for row in rows if int(row.split("\t")[column]) <= step]
+        atomic_write_text(path, header + "".join(kept))
