@@ -45,7 +45,9 @@ def _argv(root, out, *extra):
         (["--patch-size", "40"], "patch_size 40 does not fit IRNeXt: expected a multiple of .* 16"),
     ],
 )  # fmt: skip
-def test_bad_recipe_values_are_named_errors_before_work(tiny_haze, tmp_path, capsys, flags, message):
+def test_bad_recipe_values_are_named_errors_before_work(
+    tiny_haze, tmp_path, capsys, flags, message
+):
     import re
 
     out = tmp_path / "m.pt"
