@@ -112,6 +112,7 @@ def _shrink_cost(params: dict, models: list[str]) -> None:
 
 def test_the_gpu_profile_runs_end_to_end_on_cpu_when_shrunk(tmp_path):
     params = tiny_params("gpu")
+    del params["requires"]  # shrunk to fit the CPU: no longer needs CUDA
     params["models"] = ["irnext", "nafnet-w32"]  # irnext: the haze task's irnext-dehaze
     params["train"]["precision"] = "fp32"  # bf16 autocast on CPU is slow, not different wiring
     params["train"]["patch_size"] = 64  # the paper IRNeXt pools a quarter-scale map by 8

@@ -185,6 +185,30 @@ def _commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str
     return bench_more.pretrained_commands(params, args.name, tests)
 
 
+_RUNS_MODELS = ("cell", "latency", "scaling", "ablate", "pretrained")
+ALLOW_CPU = "IRNEXT_ALLOW_CPU"  # set to 1: run a profile that requires CUDA on the CPU anyway
+
+
+def check_requirements(params: dict[str, Any], source: Path) -> None:
+    """A profile with `requires: cuda` (sized for a GPU: days on a CPU) refuses to start a cell
+    without a CUDA device, unless IRNEXT_ALLOW_CPU=1 says the user means it."""
+    import os
+
+    import torch
+
+    if params.get("requires") != "cuda" or torch.cuda.is_available():
+        return
+    if os.environ.get(ALLOW_CPU) == "1":
+        print(f"{ALLOW_CPU}=1: running a profile that requires CUDA on the CPU", flush=True)
+        return
+    found = "torch built without CUDA" if torch.version.cuda is None else "no CUDA device visible"
+    raise InputError(
+        f"{source}: profile {params.get('profile')!r} requires: cuda, but this machine has only "
+        f"the CPU ({found}); select a CPU profile (irnext profile default) or set "
+        f"{ALLOW_CPU}=1 to run it on the CPU anyway"
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     from irnext.cli import bench_more, main
     from irnext.cli.params import check_params
@@ -193,6 +217,8 @@ def _run(args: argparse.Namespace) -> int:
     problems = check_params(params, source=args.params)  # before anything trains
     if problems:
         raise InputError(f"{len(problems)} problem(s):\n" + "\n".join(problems))
+    if args.cell in _RUNS_MODELS and not args.dry_run:
+        check_requirements(params, args.params)
     if args.cell == "complexity":
         bench_more.complexity(params)
         return 0

@@ -80,6 +80,8 @@ def _bench_models(base: Path) -> list[str]:
 
 SCHEMA: dict[str, Any] = {
     "profile": Key(str),
+    # What the profile needs to run in its budget (irnext.cli.bench checks it before a cell).
+    "requires": Key(str, choices=lambda base: ["cuda"], required=False),
     "benchmark": Key(str, choices=lambda base: ["synthetic", "paper"]),
     "tasks": Key(list, items=str, choices=_synth_tasks),
     "models": Key(list, items=str, choices=_bench_models),
