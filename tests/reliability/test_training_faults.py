@@ -232,3 +232,17 @@ def test_ctrl_c_during_training_prints_one_line_naming_the_checkpoint(tiny_haze,
 def test_a_recipe_is_checked_by_the_one_path_dataclasses_replace_takes():
     with pytest.raises(InputError, match="weight_decay must be a finite number"):
         dataclasses.replace(TrainConfig(), weight_decay=float("nan"))
+
+
+def test_a_step_checkpoint_without_a_data_record_resumes_with_a_warning(
+    tiny_haze, tmp_path, monkeypatch
+):
+    out = tmp_path / "m.pt"
+    flags = ["--save-every-steps", "1"]
+    assert _interrupted(tmp_path, tiny_haze, out, monkeypatch, at_call=2, extra=flags) == 130
+    payload = torch.load(out, weights_only=True)
+    del payload["resume"]["data"]  # as written before the data was recorded
+    torch.save(payload, out)
+    with pytest.warns(UserWarning, match="m.pt: a checkpoint without a record of its training"):
+        assert main(_argv(tiny_haze, out, *flags, "--resume", str(out))) == 0
+    assert irnext.load_checkpoint(out)[1]["resume"]["data"]["root"] == str(tiny_haze.resolve())
