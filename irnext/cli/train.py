@@ -15,7 +15,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from irnext.errors import InputError
 from irnext.training.config import (
@@ -26,9 +25,6 @@ from irnext.training.config import (
     config_dict,
     recipe,
 )
-
-if TYPE_CHECKING:  # torch and the engine are imported when a run starts, not for --help
-    import torch
 
 EPILOG = """\
 several GPUs (one process each; --batch-size is per process, so N processes train at N x it):
@@ -132,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     from irnext.training import HookList, TrainingDiverged, train
     from irnext.training.outputs import RunFiles
     from irnext.training.progress import MetricsNotWritten
-    from irnext.training.resume import data_identity
+    from irnext.training.resume import data_identity, resumed_run
 
     _check_outputs(args)
     overrides = _model_kwargs(args.model_kwargs)
@@ -143,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
     data = data_identity(train_set)
     torch.manual_seed(config.seed)
     if args.resume:
-        model, resume = _resumed(args.resume, training, data, args.model, overrides)
+        model, resume = resumed_run(args.resume, training, data, args.model, overrides)
     else:
         model, resume = create_model(args.model, **overrides), None
     files = RunFiles(
@@ -242,58 +238,6 @@ def _datasets(args: argparse.Namespace):
         open_dataset(args.dataset, args.root, split=args.val_split) if args.val_split else None
     )
     return train_set, val_set
-
-
-def _resumed(path: Path, training: dict, data: dict, name: str, overrides: dict):
-    """The model and resume state of a checkpoint written with --save-every(-steps), checked
-    to come from the same model, recipe and data: resuming under another is not the same run."""
-    from irnext.checkpoint import load_checkpoint
-    from irnext.training.resume import check_same_data
-
-    model, info = load_checkpoint(path)
-    if "resume" not in info:
-        raise InputError(f"{path}: holds no resume state (write it with --save-every)")
-    check_same_data(path, info["resume"].get("data"), data)
-    saved = info.get("training") or {}
-    differs = sorted(key for key in ("dataset", "split") if saved.get(key) != training[key])
-    differs += sorted(
-        f"config.{key}"
-        for key, value in training["config"].items()
-        if key != "num_workers" and saved.get("config", {}).get(key) != value
-    )
-    if info.get("model_name") != name:
-        differs.insert(0, f"model ({info.get('model_name')})")
-    if differs:
-        raise InputError(f"{path}: was trained with different {', '.join(differs)}")
-    _same_model_kwargs(path, model, _meta_model(name, overrides))
-    return model.train(), info["resume"]
-
-
-def _meta_model(name: str, overrides: dict) -> torch.nn.Module:
-    import torch
-
-    from irnext.models.registry import create_model
-
-    with torch.device("meta"):  # the configuration these overrides give, without weights
-        return create_model(name, **overrides)
-
-
-def _resolved(model: torch.nn.Module) -> dict:
-    """Every keyword of the model, defaults included where the architecture records them."""
-    config = getattr(model, "config", None)
-    return dict(config) if isinstance(config, dict) else dict(model.irnext_spec["kwargs"])
-
-
-def _same_model_kwargs(path: Path, saved: torch.nn.Module, wanted: torch.nn.Module) -> None:
-    both = {"saved": _resolved(saved), "wanted": _resolved(wanted)}
-    plain = json.loads(json.dumps(both, default=list))
-    for key in sorted(set(plain["saved"]) | set(plain["wanted"])):
-        mine, theirs = plain["wanted"].get(key), plain["saved"].get(key)
-        if mine != theirs:
-            raise InputError(
-                f"{path}: was trained with --model-kwargs {key}={theirs!r}; this run asks for "
-                f"{key}={mine!r}"
-            )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
