@@ -85,9 +85,7 @@ def scene_folders(layout: Layout, base: Path) -> tuple[list[tuple[str, Path, Pat
 def image_files(folder: Path) -> list[Path]:
     """Every image under `folder` (recursively); any other visible file is an error."""
     files, strays = [], []
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
+    for path in sorted(_visible_files(folder, frozenset())):
         (files if is_image_file(path) else strays).append(path)
     if strays:
         raise InputError(
@@ -95,6 +93,28 @@ def image_files(folder: Path) -> list[Path]:
             + ", ".join(str(p) for p in strays[:_LISTED])
         )
     return files
+
+
+def _visible_files(folder: Path, ancestors: frozenset) -> list[Path]:
+    """The files under `folder`, hidden ones left out. Symbolic links to folders are followed
+    (datasets are often assembled from links); one that leads back to a folder above it is an
+    error naming it, not an endless walk."""
+    where = folder.stat()
+    here = (where.st_dev, where.st_ino)
+    if here in ancestors:
+        raise InputError(
+            f"{folder}: a symbolic link loop (it leads back to {folder.resolve()}, a folder "
+            "above it); expected links to folders outside the tree they are in"
+        )
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            found += _visible_files(entry, ancestors | {here})
+        else:
+            found.append(entry)
+    return found
 
 
 def target_stems(rule: str, stem: str) -> list[str]:
