@@ -103,3 +103,17 @@ def test_a_visual_spec_cannot_read_images_outside_its_folder(tmp_path):
     spec.write_text(json.dumps({"models": ["../../../../secret"], "crop": [0, 0, 4]}))
     with pytest.raises(UnsafeNameError, match="models entry = '../../../../secret'"):
         render_report(results, results / "report.md")
+
+
+@pytest.mark.parametrize("blurred", ["scene/../../../x/blur/b.png", "/etc/scene/blur/b.png"])
+def test_a_realblur_list_cannot_name_files_outside_the_root(tmp_path, blurred):
+    """Pair names come from the list's paths and name the images evaluate saves."""
+    from irnext.data import open_dataset
+    from irnext.errors import InputError
+
+    listing = tmp_path / "RealBlur_J_test_list.txt"
+    listing.write_text(f"scene/gt/gt_1.png {blurred}\n")
+    with pytest.raises(InputError) as caught:
+        open_dataset("realblur-j", tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{listing}:1: {blurred!r}: expected a path relative")
