@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from irnext.errors import InputError
+from irnext.names import check_name
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -79,11 +80,19 @@ def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) ->
 def _collect(args: argparse.Namespace) -> int:
     from irnext.io import atomic_write_json
 
+    _check_names(args)
     out = args.out or args.results / "metrics" / f"{args.task}.json"
     table = metrics_of(args.results, args.task, args.models, args.seeds)
     atomic_write_json(out, table)
     print(f"wrote {out}")
     return 0
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """The task and model names (from params.yaml, through dvc.yaml) name files here."""
+    check_name(args.task, what="--task", source="the command line")
+    for model in args.models:
+        check_name(model, what="--models entry", source="the command line")
 
 
 def largest_error_window(error, size: int) -> tuple[int, int, int]:
@@ -112,6 +121,7 @@ def _visual(args: argparse.Namespace) -> int:
     from irnext.inference import restore
     from irnext.io import atomic_write_json
 
+    _check_names(args)
     dataset = open_dataset(args.dataset, args.root, split="test")
     first = min(range(len(dataset)), key=lambda i: dataset.pairs[i].name)
     sample = dataset[first]

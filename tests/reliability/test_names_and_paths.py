@@ -117,3 +117,12 @@ def test_a_realblur_list_cannot_name_files_outside_the_root(tmp_path, blurred):
         open_dataset("realblur-j", tmp_path)
     message = str(caught.value)
     assert message.startswith(f"{listing}:1: {blurred!r}: expected a path relative")
+
+
+@pytest.mark.parametrize("flag", ["--task", "--models"])
+def test_collect_refuses_task_and_model_names_that_leave_results(tmp_path, capsys, flag):
+    args = {"--task": "haze", "--models": "irnext-mini", flag: "../../x"}
+    command = ["collect", "--results", str(tmp_path), "--seeds", "0"]
+    assert main([*command, *(part for pair in args.items() for part in pair)]) == 2
+    assert "'../../x' cannot be part of a file name" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
