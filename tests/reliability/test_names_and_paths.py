@@ -126,3 +126,13 @@ def test_collect_refuses_task_and_model_names_that_leave_results(tmp_path, capsy
     assert main([*command, *(part for pair in args.items() for part in pair)]) == 2
     assert "'../../x' cannot be part of a file name" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_figures_stay_in_the_figures_folder(tmp_path):
+    """The second line of defence behind the name checks of the report loader."""
+    from irnext.report.sections import Context
+
+    context = Context(base=tmp_path, figures=tmp_path / "figures", table=None)
+    assert context.figure("ablation_x.png") == tmp_path / "figures" / "ablation_x.png"
+    with pytest.raises(UnsafeNameError, match="outside the folder it belongs in"):
+        context.figure("ablation_x/../../x.png")
