@@ -7,7 +7,7 @@ library keeps the pixels identical everywhere. Pillow reads 16-bit grayscale PNG
 torchvision's libpng binding instead. PNG is lossless, so the decoder choice does not change a
 single value there. Writing 16-bit PNG uses the small encoder below (Pillow cannot write it).
 EXIF orientation is deliberately not applied: pairs are stored pixel-aligned as the files are.
-Every file is checked before a decoder sees it (`irnext.data.headers`: format, declared size,
+Every file is checked before a decoder sees it (`irnext.image_headers`: format, declared size,
 the structure of a 16-bit PNG).
 """
 
@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from irnext.data.headers import PILLOW_FORMATS, PNG_SIGNATURE, check_image_file
 from irnext.errors import InputError
+from irnext.image_headers import PILLOW_FORMATS, PNG_SIGNATURE, check_image_file
 from irnext.io import atomic_write_bytes
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")

@@ -14,8 +14,8 @@ from PIL import Image
 
 from irnext.cli import main
 from irnext.data import read_image
-from irnext.data.headers import MAX_PIXELS, ImageTooLarge
 from irnext.errors import InputError
+from irnext.image_headers import MAX_PIXELS, ImageTooLarge
 from irnext.io import read_yaml_mapping
 from irnext.limits import MAX_JSON_DEPTH, MAX_YAML_VALUES
 from irnext.report import render_report
@@ -65,6 +65,17 @@ def test_a_huge_jpeg_is_refused_with_its_size_too(tmp_path):
         read_image(path)
     assert str(caught.value).startswith(f"{path}: ") and "3600000000 pixels" in str(caught.value)
     assert f"an image may have at most {MAX_PIXELS:,} pixels here" in str(caught.value)
+
+
+def test_a_huge_panel_of_a_visual_comparison_is_refused_from_its_header(tmp_path):
+    from irnext.report.visual import visual_grid
+
+    bomb = tmp_path / "input.png"
+    bomb.write_bytes(_png(30000, 30000, b"\0" * 64, depth=8))
+    spec = {"_folder": tmp_path, "models": [], "crop": [0, 0, 4]}
+    with pytest.raises(ImageTooLarge, match=f"{bomb}: declares 30000 x 30000 pixels"):
+        visual_grid(spec, "haze", tmp_path / "grid.png")
+    assert not (tmp_path / "grid.png").exists()
 
 
 # 16-bit RGB, 4 x 4: rows of 1 filter byte + 4 pixels x 6 bytes (PNG specification, 7.2)
