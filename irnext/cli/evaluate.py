@@ -178,7 +178,8 @@ def _run(args: argparse.Namespace) -> int:
 def _default_out(name: str, dataset: str, split: str) -> Path:
     """results/evaluate/MODEL-DATASET-SPLIT, checked to stay inside results/evaluate."""
     root = Path("results/evaluate")
-    folder = check_name(f"{name}-{dataset}-{split}", what="output folder", source="--out default")
+    where = "the default --out (or give --out FOLDER)"
+    folder = check_name(f"{name}-{dataset}-{split}", what="folder name", source=where)
     return check_under(root / folder, root, what="the default --out folder")
 
 

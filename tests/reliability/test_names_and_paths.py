@@ -136,3 +136,13 @@ def test_report_figures_stay_in_the_figures_folder(tmp_path):
     assert context.figure("ablation_x.png") == tmp_path / "figures" / "ablation_x.png"
     with pytest.raises(UnsafeNameError, match="outside the folder it belongs in"):
         context.figure("ablation_x/../../x.png")
+
+
+def test_an_official_weights_file_name_unfit_for_a_folder_asks_for_out(tmp_path, monkeypatch):
+    from irnext.cli.evaluate import _default_out
+
+    monkeypatch.chdir(tmp_path)
+    folder = _default_out("irnext-official (GoPro.pkl)", "gopro", "test")
+    assert folder.as_posix() == "results/evaluate/irnext-official (GoPro.pkl)-gopro-test"
+    with pytest.raises(UnsafeNameError, match=r"or give --out FOLDER\): folder name = "):
+        _default_out("irnext-official (v1..v2.pkl)", "gopro", "test")
