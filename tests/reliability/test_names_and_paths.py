@@ -146,3 +146,16 @@ def test_an_official_weights_file_name_unfit_for_a_folder_asks_for_out(tmp_path,
     assert folder.as_posix() == "results/evaluate/irnext-official (GoPro.pkl)-gopro-test"
     with pytest.raises(UnsafeNameError, match=r"or give --out FOLDER\): folder name = "):
         _default_out("irnext-official (v1..v2.pkl)", "gopro", "test")
+
+
+def test_ablate_refuses_a_study_name_unfit_for_file_names_before_training(tmp_path, capsys):
+    from tests.reliability._faults import ROOT
+
+    study = tmp_path / "study.yaml"
+    text = (ROOT / "ablations" / "components.yaml").read_text()
+    study.write_text(text.replace("name: components", "name: ../../../x", 1))
+    out = tmp_path / "out.json"
+    args = ["ablate", "--study", str(study), "--dataset", "synth-haze", "--root", str(tmp_path)]
+    assert main([*args, "--out", str(out)]) == 2
+    assert f"{study}: name = '../../../x' cannot be part" in capsys.readouterr().err
+    assert not out.exists()
