@@ -15,6 +15,7 @@ from pathlib import Path
 from irnext.data.images import is_image_file
 from irnext.data.layouts import Layout
 from irnext.errors import InputError
+from irnext.io import describe_os_error
 
 _LISTED = 10  # how many offending paths an error message lists
 
@@ -99,7 +100,10 @@ def _visible_files(folder: Path, ancestors: frozenset) -> list[Path]:
     """The files under `folder`, hidden ones left out. Symbolic links to folders are followed
     (datasets are often assembled from links); one that leads back to a folder above it is an
     error naming it, not an endless walk."""
-    where = folder.stat()
+    try:
+        where, entries = folder.stat(), list(folder.iterdir())
+    except OSError as error:  # an unreadable folder is named, not skipped
+        raise InputError(f"{folder}: cannot list the folder: {describe_os_error(error)}") from None
     here = (where.st_dev, where.st_ino)
     if here in ancestors:
         raise InputError(
@@ -107,7 +111,7 @@ def _visible_files(folder: Path, ancestors: frozenset) -> list[Path]:
             "above it); expected links to folders outside the tree they are in"
         )
     found = []
-    for entry in folder.iterdir():
+    for entry in entries:
         if entry.name.startswith("."):
             continue
         if entry.is_dir():

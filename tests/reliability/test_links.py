@@ -93,3 +93,26 @@ def test_a_link_loop_in_a_dataset_is_named(tmp_path):
     with pytest.raises(InputError) as caught:
         open_dataset("synth-haze", root)
     assert "a symbolic link loop" in str(caught.value) and str(loop) in str(caught.value)
+
+
+def test_an_unreadable_sub_folder_is_named_not_skipped(tmp_path, monkeypatch):
+    """rglob skipped folders it could not list; the walk names them (root ignores chmod, so
+    the refusal is injected)."""
+    import errno
+    from pathlib import Path
+
+    root = tmp_path / "root"
+    for side in ("input", "target"):
+        _png(root / "test" / side / "0001.png", 0)
+    locked = root / "test" / "input" / "locked"
+    locked.mkdir()
+    listing = Path.iterdir
+
+    def iterdir(self):
+        if self == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return listing(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(InputError, match=f"{locked}: cannot list the folder: permission denied"):
+        open_dataset("synth-haze", root)
