@@ -12,7 +12,6 @@ Both read only files the pipeline wrote (summary.json of each evaluation, the ch
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 from typing import Any
@@ -43,13 +42,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _summaries(folder: Path) -> dict[str, dict[str, Any]]:
     """{dataset: summary} of one evaluation folder (one test set, or one sub-folder each)."""
+    from irnext.report.load import read_json  # names a malformed or absurdly nested file
+
     if (folder / "summary.json").is_file():
-        summary = json.loads((folder / "summary.json").read_text())
+        summary = read_json(folder / "summary.json")
         return {summary["dataset"]: summary}
     found = sorted(folder.glob("*/summary.json"))
     if not found:
         raise InputError(f"{folder}: no summary.json (run the evaluate stage first)")
-    return {path.parent.name: json.loads(path.read_text()) for path in found}
+    return {path.parent.name: read_json(path) for path in found}
 
 
 def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) -> dict:

@@ -222,3 +222,12 @@ def test_a_datasets_section_that_is_not_a_mapping_is_named(tmp_path, capsys, top
     datasets.write_text(f"datasets: {top}\n")
     assert main(["data", "inspect", "gopro", "--datasets", str(datasets)]) == 2
     assert "expected a mapping of dataset names to folder paths" in capsys.readouterr().err
+
+
+def test_deeply_nested_summary_json_is_a_named_error_in_collect(tmp_path, capsys):
+    summary = tmp_path / "evaluate" / "haze" / "identity" / "summary.json"
+    summary.parent.mkdir(parents=True)
+    summary.write_text('{"dataset": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    command = ["collect", "--results", str(tmp_path), "--task", "haze", "--models"]
+    assert main([*command, "irnext-mini", "--seeds", "0"]) == 2
+    assert f"{summary}: JSON nested more than" in capsys.readouterr().err
