@@ -36,6 +36,9 @@ _ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), 
 _ADAM7 += ((0, 1, 1, 2),)  # (x0, y0, dx, dy) of each interlace pass
 
 
+_VALID_PNG16: dict[str, tuple[int, int, int, int]] = {}  # path -> the version found valid
+
+
 class ImageTooLarge(InputError):
     """An image file declares more pixels than `MAX_PIXELS`."""
 
@@ -49,7 +52,7 @@ def check_image_file(path: Path) -> tuple[int, int]:
         width, height, depth = _png_header(path, head)
         _check_budget(path, width, height)
         if depth == 16:
-            check_png16(path)
+            _check_png16_once(path)
         return width, height
     width, height = _pillow_size(path)
     _check_budget(path, width, height)
@@ -87,6 +90,18 @@ def _pillow_size(path: Path) -> tuple[int, int]:
         raise InputError(
             f"{path}: not an image of the supported formats ({error}); expected PNG/JPEG/BMP/TIFF"
         ) from None
+
+
+def _check_png16_once(path: Path) -> None:
+    """`check_png16`, once per file version: training reads each file every epoch, and the
+    whole-file check costs about 40 % of decoding it (60 of 157 ms for a 1680 x 1120 image)."""
+    stat = path.stat()
+    version = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if _VALID_PNG16.get(str(path)) != version:
+        check_png16(path)
+        if len(_VALID_PNG16) >= 100_000:  # far above any dataset split; bounds the memory
+            _VALID_PNG16.clear()
+        _VALID_PNG16[str(path)] = version
 
 
 def check_png16(path: Path) -> None:

@@ -231,3 +231,25 @@ def test_deeply_nested_summary_json_is_a_named_error_in_collect(tmp_path, capsys
     command = ["collect", "--results", str(tmp_path), "--task", "haze", "--models"]
     assert main([*command, "irnext-mini", "--seeds", "0"]) == 2
     assert f"{summary}: JSON nested more than" in capsys.readouterr().err
+
+
+def test_a_16_bit_png_is_validated_once_per_version_of_the_file(tmp_path, monkeypatch):
+    import os
+
+    from irnext import image_headers
+    from irnext.data.images import encode_png16
+
+    checked = []
+    real = image_headers.check_png16
+    monkeypatch.setattr(
+        image_headers, "check_png16", lambda path: checked.append(path) or real(path)
+    )
+    path = tmp_path / "a.png"
+    path.write_bytes(encode_png16(np.full((4, 4, 3), 1000, np.uint16)))
+    read_image(path)
+    read_image(path)  # an epoch later: the same file, not checked again
+    assert checked == [path]
+    path.write_bytes(encode_png16(np.full((4, 5, 3), 2000, np.uint16)))  # replaced: checked again
+    os.utime(path, ns=(1, 1))
+    read_image(path)
+    assert checked == [path, path]
