@@ -9,7 +9,8 @@ left untouched and an `OutputError` names the path and the cause in words.
 
 `check_writable` tests an output location before any work is done, and `output_lock` keeps two
 runs from writing one output folder at once. `read_yaml_mapping` reads the suite's YAML inputs
-(params, datasets, studies, published figures) with the same named errors everywhere.
+(params, datasets, studies, published figures) with the same named errors everywhere, aliases
+bounded (`irnext.limits`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from irnext.errors import InputError
+from irnext.limits import check_yaml_expansion
 
 LOCK_NAME = ".irnext.lock"
 
@@ -60,6 +62,16 @@ def output_error(path: str | Path, error: OSError, action: str = "cannot write")
     return OutputError(f"{path}: {action}: {describe_os_error(error)}")
 
 
+def refuse_link(path: Path) -> None:
+    """An `OutputError` when `path` is a symbolic link: a link planted in an output folder
+    would redirect the write (or the lock) to a file the suite never meant to touch."""
+    if path.is_symlink():
+        raise OutputError(
+            f"{path}: is a symbolic link (to {os.readlink(path)}); irnext does not write "
+            "through links it did not create; remove the link or choose another path"
+        )
+
+
 def _fsync_folder(folder: Path) -> None:
     descriptor = os.open(folder, os.O_RDONLY)
     try:
@@ -75,6 +87,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
     not the 0600 of `tempfile`. Parent folders are created.
     """
     path = Path(path)
+    refuse_link(path)
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,12 +176,13 @@ def check_writable(path: str | Path) -> Path:
     bits alone say nothing for root, read-only mounts or immutable folders.
     """
     path = Path(path)
+    refuse_link(path)
     if path.is_dir():
         raise OutputError(f"{path}: cannot write: {_CAUSES[errno.EISDIR]}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW))
         descriptor, probe = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         os.close(descriptor)
         os.unlink(probe)
@@ -211,8 +225,11 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
 def _acquire(path: Path, folder: Path) -> int:
     while True:
         try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a link planted as the lock file is refused, never truncated through
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as error:
+            if error.errno == errno.ELOOP:
+                refuse_link(path)
             raise output_error(path, error, "cannot create the lock file") from error
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -243,10 +260,18 @@ def read_yaml_mapping(path: str | Path, *, expected: str) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: file not found (expected {expected})")
+    loader = yaml.SafeLoader(path.read_text())
     try:
-        data = yaml.safe_load(path.read_text())
+        node = loader.get_single_node()
+        if node is not None:
+            check_yaml_expansion(node, path)
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as error:
         raise InputError(f"{path}: not valid YAML ({error})") from None
+    except RecursionError:
+        raise InputError(f"{path}: YAML nested too deeply; expected plain data") from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a YAML mapping, {expected}; got {type(data).__name__}")
     return data

@@ -33,8 +33,11 @@ def _run(args: argparse.Namespace) -> int:
     from irnext.data import open_dataset
     from irnext.evaluation import resolve_device
     from irnext.io import atomic_write_json, check_writable
+    from irnext.names import check_name
 
     study = load_study(args.study, base_model=args.base_model)
+    # the report names the study's figure and table after it: refused now, not after training
+    check_name(study.name, what="name", source=args.study)
     config = config_from_args(args)
     for path in (args.out, args.out.with_suffix(".run.json")):
         check_writable(path)  # before the variants train, not after

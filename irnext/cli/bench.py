@@ -21,8 +21,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from irnext.cli.params import load_params, section
+from irnext.cli.params import dataset_root, load_params, section
 from irnext.errors import InputError
+from irnext.names import check_name
 
 DATASETS_FILE = Path("datasets.yaml")
 
@@ -85,15 +86,15 @@ def task_data(
     if benchmark != "paper":
         raise InputError(f"params.yaml: benchmark = {benchmark!r}; expected synthetic or paper")
     spec = section(params, "paper", task)
-    roots = section(load_params(datasets), "datasets", source=str(datasets))
 
     def located(name: str) -> tuple[str, str]:
-        if roots.get(name) is None:
+        root = dataset_root(datasets, name)
+        if root is None:
             raise InputError(
                 f"{datasets}: datasets.{name} is not set; give the folder of your copy "
                 f"(the paper profile trains and tests on it)"
             )
-        return name, str(roots[name])
+        return name, root
 
     return {
         "train": located(spec["train"]) if train else None,
@@ -103,7 +104,8 @@ def task_data(
 
 
 def cell_paths(task: str, model: str, seed: int) -> dict[str, Path]:
-    stem = f"{model}-s{seed}"
+    check_name(task, what="task", source="params.yaml")  # both name the cell's files
+    stem = check_name(f"{model}-s{seed}", what="model", source="params.yaml")
     return {
         "checkpoint": Path("models") / task / f"{stem}.pt",
         "history": Path("results/train") / task / f"{stem}.json",

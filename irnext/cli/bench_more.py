@@ -15,6 +15,7 @@ from typing import Any
 
 from irnext.cli.params import section
 from irnext.errors import InputError
+from irnext.names import check_name
 
 PUBLISHED = Path("benchmarks/published/cost.yaml")
 KINDS = {"irnext": "--official-irnext", "baseline": "--baseline-weights"}
@@ -97,7 +98,7 @@ def pretrained_commands(params: dict[str, Any], name: str, tests) -> list[list[s
     if entry["kind"] not in KINDS:
         raise InputError(f"{where}.kind = {entry['kind']!r}; expected one of {sorted(KINDS)}")
     device = str(section(params, "evaluate", "device"))
-    out = Path("results/pretrained") / name
+    out = Path("results/pretrained") / check_name(name, what="pretrained key", source=where)
     return [
         ["evaluate", KINDS[entry["kind"]], str(entry["weights"]), "--dataset", dataset]
         + ["--root", root, "--device", device, "--out", str(out / dataset)]

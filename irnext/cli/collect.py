@@ -12,12 +12,12 @@ Both read only files the pipeline wrote (summary.json of each evaluation, the ch
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 from typing import Any
 
 from irnext.errors import InputError
+from irnext.names import check_name
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,13 +42,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _summaries(folder: Path) -> dict[str, dict[str, Any]]:
     """{dataset: summary} of one evaluation folder (one test set, or one sub-folder each)."""
+    from irnext.report.load import read_json  # names a malformed or absurdly nested file
+
     if (folder / "summary.json").is_file():
-        summary = json.loads((folder / "summary.json").read_text())
+        summary = read_json(folder / "summary.json")
         return {summary["dataset"]: summary}
     found = sorted(folder.glob("*/summary.json"))
     if not found:
         raise InputError(f"{folder}: no summary.json (run the evaluate stage first)")
-    return {path.parent.name: json.loads(path.read_text()) for path in found}
+    return {path.parent.name: read_json(path) for path in found}
 
 
 def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) -> dict:
@@ -79,11 +81,19 @@ def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) ->
 def _collect(args: argparse.Namespace) -> int:
     from irnext.io import atomic_write_json
 
+    _check_names(args)
     out = args.out or args.results / "metrics" / f"{args.task}.json"
     table = metrics_of(args.results, args.task, args.models, args.seeds)
     atomic_write_json(out, table)
     print(f"wrote {out}")
     return 0
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """The task and model names (from params.yaml, through dvc.yaml) name files here."""
+    check_name(args.task, what="--task", source="the command line")
+    for model in args.models:
+        check_name(model, what="--models entry", source="the command line")
 
 
 def largest_error_window(error, size: int) -> tuple[int, int, int]:
@@ -112,6 +122,7 @@ def _visual(args: argparse.Namespace) -> int:
     from irnext.inference import restore
     from irnext.io import atomic_write_json
 
+    _check_names(args)
     dataset = open_dataset(args.dataset, args.root, split="test")
     first = min(range(len(dataset)), key=lambda i: dataset.pairs[i].name)
     sample = dataset[first]

@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from irnext.cli.params import load_params, parse_group_lists, section
+from irnext.cli.params import dataset_root, parse_group_lists
 from irnext.errors import InputError
 
 
@@ -87,11 +87,11 @@ def run_inspect(args: argparse.Namespace) -> int:
 
     root = args.root
     if root is None:
-        root = section(load_params(args.datasets), "datasets", args.name, source=args.datasets)
+        root = dataset_root(args.datasets, args.name)
         if root is None:
             raise InputError(
-                f"{args.datasets}: datasets.{args.name} is null; give the dataset's folder as "
-                f"ROOT or set it there"
+                f"{args.datasets}: datasets.{args.name} is null or absent; give the dataset's "
+                "folder as ROOT or set it there"
             )
     options = {}
     if args.group_list:

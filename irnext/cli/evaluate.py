@@ -15,6 +15,7 @@ from irnext.cli.params import parse_group_lists
 from irnext.cli.progress import progress_counter
 from irnext.errors import InputError
 from irnext.io import check_writable, output_lock
+from irnext.names import check_name, check_under
 
 PRECISIONS = ("fp32", "bf16")  # irnext.evaluation.PRECISIONS, without importing torch
 BF16_TOLERANCE_DB = 1e-3  # irnext.evaluation.precision.DEFAULT_TOLERANCE_DB, without torch
@@ -110,8 +111,10 @@ def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | No
 
         model, info = load_checkpoint(args.checkpoint)
         name = info.get("model_name") or info.get("architecture")
+        # the default output folder is named after it (`_default_out`)
+        name = check_name(name, what="model_name", source=args.checkpoint)
         trained_on = (info.get("training") or {}).get("dataset")
-        return model, str(name), weights_sha256(model.state_dict()), trained_on
+        return model, name, weights_sha256(model.state_dict()), trained_on
     if args.official_irnext:
         from irnext.models.official import load_official_checkpoint
 
@@ -161,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
     overlap = TRAIN_TEST_OVERLAP.get((trained_on, args.dataset))
     if dataset.info.caveat:
         print(f"caveat: {args.dataset}: {dataset.info.caveat}", file=sys.stderr)
-    out = args.out or Path("results/evaluate") / f"{name}-{args.dataset}-{dataset.split}"
+    out = args.out or _default_out(name, args.dataset, dataset.split)
     with output_lock(out):  # a second run on this folder stops here, before any scoring
         for file in ("per_image.csv", "summary.json"):
             check_writable(out / file)
@@ -170,6 +173,14 @@ def _run(args: argparse.Namespace) -> int:
             source = {"model": name, "weights_sha256": weights, "dataset": args.dataset}
             claim_image_folder(out / "images", {**source, "split": dataset.split})
         return _score(args, dataset, model, name, sha, trained_on, overlap, out)
+
+
+def _default_out(name: str, dataset: str, split: str) -> Path:
+    """results/evaluate/MODEL-DATASET-SPLIT, checked to stay inside results/evaluate."""
+    root = Path("results/evaluate")
+    where = "the default --out (or give --out FOLDER)"
+    folder = check_name(f"{name}-{dataset}-{split}", what="folder name", source=where)
+    return check_under(root / folder, root, what="the default --out folder")
 
 
 def _score(args, dataset, model, name, sha, trained_on, overlap, out: Path) -> int:

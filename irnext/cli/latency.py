@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return run_many(args)
     if args.train_step and args.batch < 2:  # IRNeXt's LAM BatchNorm needs two samples
         raise InputError(f"--train-step needs --batch >= 2 (BatchNorm), got {args.batch}")
-    from irnext.cost.scaling import padded_side
+    from irnext.cost.scaling import check_sides, padded_side
     from irnext.io import check_writable
     from irnext.models.registry import create_model
 
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         check_writable(args.out)  # before minutes of timing, not after
     model = create_model(args.model)
     requested = _frame_size(args.dataset) if args.dataset else tuple(args.size)
+    check_sides(args.model, model, requested)
     multiple = getattr(model, "size_multiple", 1)
     size = tuple(padded_side(side, multiple) for side in requested)
     record = _measure(args, model, size)

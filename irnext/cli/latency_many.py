@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from irnext.cost.latency import compare_latency
-from irnext.cost.scaling import padded_side, resolution_sweep
+from irnext.cost.scaling import check_sides, padded_side, resolution_sweep
 from irnext.errors import InputError
 from irnext.evaluation import json_safe, resolve_device
 from irnext.models.registry import create_model
@@ -67,6 +67,8 @@ def run_many(args: argparse.Namespace) -> int:
 def _compare(args, device: torch.device, size: tuple[int, int]) -> dict[str, dict[str, Any]]:
     """Models that share a padded size are timed together; each pads as inference would."""
     models = {name: create_model(name) for name in args.models}
+    for name, model in models.items():
+        check_sides(name, model, size)
     padded = {
         name: tuple(padded_side(s, getattr(m, "size_multiple", 1)) for s in size)
         for name, m in models.items()

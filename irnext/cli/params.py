@@ -162,6 +162,23 @@ DATASETS_SCHEMA: dict[str, Any] = {
 }
 
 
+def dataset_root(datasets: str | Path, name: str) -> str | None:
+    """`datasets.NAME` of a datasets.yaml: a folder path, or None where it is null or absent."""
+    roots = section(load_params(datasets), "datasets", source=str(datasets))
+    if not isinstance(roots, dict):
+        raise InputError(
+            f"{datasets}: 'datasets' = {roots!r:.60}: expected a mapping of dataset names to "
+            "folder paths (datasets: {NAME: ROOT})"
+        )
+    root = roots.get(name)
+    if root is not None and not isinstance(root, str):
+        raise InputError(
+            f"{datasets}: datasets.{name} = {root!r:.60} ({type(root).__name__}): expected a "
+            "folder path as a string, or null"
+        )
+    return root
+
+
 def check_params(params: Any, *, source: str | Path = "params.yaml", schema=None) -> list[str]:
     """Every problem of `params` against `schema` (default `SCHEMA`), one line each; names
     (studies) are looked up next to `source`."""

@@ -5,7 +5,8 @@ irnext profile gpu && dvc repro       # one GPU: the papers' models on the synth
 irnext profile paper && dvc repro     # the real datasets (datasets.yaml) and official weights
 
 The file is checked against the pipeline's schema before it replaces params.yaml, so a broken
-profile never reaches a stage. `dvc exp run -S` and `dvc exp run --queue` vary it from there.
+profile never reaches a stage. A params.yaml that differs from every profile (edited by hand)
+is kept as params.yaml.bak first. `dvc exp run -S` and `dvc exp run --queue` vary it from there.
 """
 
 from __future__ import annotations
@@ -44,6 +45,22 @@ def _run(args: argparse.Namespace) -> int:
     problems = check_params(load_params(source), source=args.params)
     if problems:
         raise InputError(f"{source} is not a valid profile:\n" + "\n".join(problems))
-    atomic_write_text(args.params, source.read_text())
-    print(f"{args.params} <- {source}; run `dvc repro`")
+    text, backup = source.read_text(), _backup(args.params, args.profiles)
+    if backup:
+        atomic_write_text(backup, args.params.read_text())  # first, so no edit is ever lost
+    atomic_write_text(args.params, text)
+    kept = f" (the previous one kept as {backup})" if backup else ""
+    print(f"{args.params} <- {source}{kept}; run `dvc repro`")
     return 0
+
+
+def _backup(params: Path, profiles: Path) -> Path | None:
+    """Where the current params file is kept before it is replaced (PARAMS.bak); None when
+    there is no file or it equals a profile byte for byte (nothing to lose). So switching
+    profiles twice after an edit keeps the edit, not the profile it was replaced by."""
+    if not params.is_file():
+        return None
+    current = params.read_bytes()
+    if any(current == p.read_bytes() for p in profiles.glob("*.yaml")):
+        return None
+    return params.with_name(params.name + ".bak")

@@ -16,12 +16,24 @@ import torch
 from torch import nn
 
 from irnext.cost.latency import measure_latency
+from irnext.errors import InputError
 from irnext.io import atomic_write_bytes
 
 
 def padded_side(side: int, multiple: int) -> int:
     """The smallest multiple of `multiple` that holds `side` (e.g. 720 -> 736 for 32)."""
     return -(-side // multiple) * multiple
+
+
+def check_sides(name: str, model: nn.Module, sizes: Sequence[int]) -> None:
+    """An `InputError` naming the sides `model` cannot run at, even padded to its multiple."""
+    multiple, low = getattr(model, "size_multiple", 1), getattr(model, "min_size", 1)
+    small = sorted({s for s in sizes if padded_side(s, multiple) < low})
+    if small:
+        raise InputError(
+            f"image sides {small}: model '{name}' needs sides of at least {low} (inputs are "
+            f"padded to a multiple of {multiple}); expected every side >= {low}"
+        )
 
 
 def resolution_sweep(
@@ -35,9 +47,12 @@ def resolution_sweep(
     batch: int = 1,
 ) -> list[dict[str, Any]]:
     """One latency record per (model, size); `{"oom": True}` records end a model's sweep."""
+    models = {name: build() for name, build in builders.items()}
+    for name, model in models.items():  # every size is checked before the first is timed
+        check_sides(name, model, sizes)
     records = []
-    for name, build in builders.items():
-        model = build()
+    for name in list(models):
+        model = models.pop(name)
         multiple = getattr(model, "size_multiple", 1)
         for size in sorted(sizes):
             side = padded_side(size, multiple)

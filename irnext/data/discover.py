@@ -15,6 +15,7 @@ from pathlib import Path
 from irnext.data.images import is_image_file
 from irnext.data.layouts import Layout
 from irnext.errors import InputError
+from irnext.io import describe_os_error
 
 _LISTED = 10  # how many offending paths an error message lists
 
@@ -85,9 +86,7 @@ def scene_folders(layout: Layout, base: Path) -> tuple[list[tuple[str, Path, Pat
 def image_files(folder: Path) -> list[Path]:
     """Every image under `folder` (recursively); any other visible file is an error."""
     files, strays = [], []
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
+    for path in sorted(_visible_files(folder, frozenset())):
         (files if is_image_file(path) else strays).append(path)
     if strays:
         raise InputError(
@@ -95,6 +94,31 @@ def image_files(folder: Path) -> list[Path]:
             + ", ".join(str(p) for p in strays[:_LISTED])
         )
     return files
+
+
+def _visible_files(folder: Path, ancestors: frozenset) -> list[Path]:
+    """The files under `folder`, hidden ones left out. Symbolic links to folders are followed
+    (datasets are often assembled from links); one that leads back to a folder above it is an
+    error naming it, not an endless walk."""
+    try:
+        where, entries = folder.stat(), list(folder.iterdir())
+    except OSError as error:  # an unreadable folder is named, not skipped
+        raise InputError(f"{folder}: cannot list the folder: {describe_os_error(error)}") from None
+    here = (where.st_dev, where.st_ino)
+    if here in ancestors:
+        raise InputError(
+            f"{folder}: a symbolic link loop (it leads back to {folder.resolve()}, a folder "
+            "above it); expected links to folders outside the tree they are in"
+        )
+    found = []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            found += _visible_files(entry, ancestors | {here})
+        else:
+            found.append(entry)
+    return found
 
 
 def target_stems(rule: str, stem: str) -> list[str]:

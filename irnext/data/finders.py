@@ -17,6 +17,7 @@ from irnext.data.discover import (
 )
 from irnext.data.layouts import Layout
 from irnext.errors import InputError
+from irnext.names import check_name
 
 
 def find_pairs(layout: Layout, root: Path, split: str, **options) -> list[Pair]:
@@ -104,15 +105,26 @@ def _realblur(layout: Layout, root: Path, split: str) -> list[Pair]:
             continue
         if len(fields) < 2:
             raise InputError(f"{listing}:{number}: expected 'GT_PATH BLUR_PATH', got {line!r}")
-        target, blurred = root / fields[0], root / fields[1]
+        where = f"{listing}:{number}"
+        target, blurred = (root / _relative(field, where) for field in fields[:2])
         missing += [p for p in (blurred, target) if not p.is_file()]
-        scene = blurred.parent.parent.name
-        pairs.append(Pair(f"{scene}/{blurred.stem}", blurred, target))
+        # the pair's name names its restored image when evaluate saves images
+        scene = check_name(blurred.parent.parent.name, what="scene folder", source=where)
+        stem = check_name(blurred.stem, what="file name", source=where)
+        pairs.append(Pair(f"{scene}/{stem}", blurred, target))
     if missing:
         raise layout_error(
             layout, root, f"{len(missing)} file(s) named in {listing} do not exist:", missing
         )
     return pairs
+
+
+def _relative(field: str, where: str) -> Path:
+    """A path of a list file, which must stay inside the dataset root."""
+    path = Path(field)
+    if path.is_absolute() or ".." in path.parts:
+        raise InputError(f"{where}: {field!r}: expected a path relative to the dataset root")
+    return path
 
 
 def _read_group_list(path: Path, names: list[str]) -> set[str]:

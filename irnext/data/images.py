@@ -7,6 +7,8 @@ library keeps the pixels identical everywhere. Pillow reads 16-bit grayscale PNG
 torchvision's libpng binding instead. PNG is lossless, so the decoder choice does not change a
 single value there. Writing 16-bit PNG uses the small encoder below (Pillow cannot write it).
 EXIF orientation is deliberately not applied: pairs are stored pixel-aligned as the files are.
+Every file is checked before a decoder sees it (`irnext.image_headers`: format, declared size,
+the structure of a 16-bit PNG).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from irnext.errors import InputError
+from irnext.image_headers import PILLOW_FORMATS, PNG_SIGNATURE, check_image_file
 from irnext.io import atomic_write_bytes
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Pillow modes converted to RGB by dropping alpha/palette; alpha is dropped, not composited,
 # as OpenCV's default colour read does in the research code that produced published numbers.
 _TO_RGB = {"RGB", "RGBA", "RGBX", "P", "PA", "LA", "CMYK", "YCbCr", "1", "L", "La", "RGBa"}
@@ -51,7 +53,7 @@ def png_bit_depth(path: str | Path) -> int | None:
     """Bit depth per channel from a PNG's IHDR chunk; None when the file is not a PNG."""
     with open(path, "rb") as handle:
         head = handle.read(26)
-    if len(head) < 26 or not head.startswith(_PNG_SIGNATURE):
+    if len(head) < 26 or not head.startswith(PNG_SIGNATURE):
         return None
     return head[24]
 
@@ -62,7 +64,7 @@ def image_bit_depth(path: str | Path) -> int:
     if depth is not None:
         return 16 if depth == 16 else 8
     try:
-        with Image.open(path) as image:
+        with Image.open(path, formats=PILLOW_FORMATS) as image:
             return 16 if image.mode.startswith("I;16") else 8
     except (UnidentifiedImageError, OSError) as error:
         raise InputError(
@@ -90,6 +92,7 @@ def read_image_native(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: image file not found")
+    check_image_file(path)  # format, declared size and a 16-bit PNG's structure, undecoded
     try:
         pixels = _read_png16(path) if png_bit_depth(path) == 16 else _read_pillow(path)
     except InputError:
@@ -119,7 +122,7 @@ def colour_conversions(path: str | Path) -> tuple[str, tuple[str, ...]]:
         mode = _PNG_MODES.get(colour_type, f"PNG colour type {colour_type}")
     else:
         try:
-            with Image.open(path) as image:
+            with Image.open(path, formats=PILLOW_FORMATS) as image:
                 mode = image.mode
         except (UnidentifiedImageError, OSError) as error:
             raise InputError(f"{path}: cannot decode image ({error})") from error
@@ -132,7 +135,7 @@ def colour_conversions(path: str | Path) -> tuple[str, tuple[str, ...]]:
 
 
 def _read_pillow(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
+    with Image.open(path, formats=PILLOW_FORMATS) as image:
         image.load()  # decodes now, so a truncated file fails here and not later
         if image.mode.startswith("I;16"):
             gray = np.asarray(image).astype(np.uint16)
@@ -214,7 +217,7 @@ def encode_png16(pixels: np.ndarray) -> bytes:
     raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1)  # filter type 0
     header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
     return (
-        _PNG_SIGNATURE
+        PNG_SIGNATURE
         + _chunk(b"IHDR", header)
         + _chunk(b"IDAT", zlib.compress(raw.tobytes(), 6))
         + _chunk(b"IEND", b"")

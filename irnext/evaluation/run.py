@@ -45,6 +45,7 @@ from irnext.evaluation.timing import StageClock, throughput
 from irnext.inference import restore
 from irnext.metrics import get_protocol
 from irnext.metrics.protocols import PendingScores, launch_scores
+from irnext.names import check_under
 
 
 class IdentityModel(nn.Module):
@@ -258,7 +259,9 @@ class _Run:
         if images is not None:
             bit_depth = 16 if self.protocol == "dpdd_float" else 8
             for sample, image in zip(chunk, images, strict=True):
-                write_image(self.save_dir / f"{sample['name']}.png", image, bit_depth=bit_depth)
+                path = self.save_dir / f"{sample['name']}.png"  # the name may hold sub-folders
+                check_under(path, self.save_dir, what="restored image")
+                write_image(path, image, bit_depth=bit_depth)
         if self.progress is not None:
             self.progress(len(chunk))
         return [

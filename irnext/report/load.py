@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 
 from irnext.errors import InputError
+from irnext.limits import check_json_nesting
+from irnext.names import check_name
 
 _SEEDED = re.compile(r"^(?P<model>.+)-s(?P<seed>\d+)$")
 
@@ -25,6 +27,7 @@ def read_json(path: Path) -> Any:
         text = path.read_text()
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror or error}") from error
+    check_json_nesting(text, path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -92,7 +95,7 @@ def evaluations(results: Path) -> list[dict[str, Any]]:
         require(summary["means"], (), path)
         parts = path.relative_to(root).parts
         seed = split_seed(parts[1])[1] if len(parts) == 3 else None
-        task = parts[0] if len(parts) == 3 else f"{summary.get('dataset')} / {summary.get('split')}"
+        task = parts[0] if len(parts) == 3 else _summary_task(summary, path)
         run = path.parent / "run.json"
         found.append(
             {
@@ -106,6 +109,13 @@ def evaluations(results: Path) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def _summary_task(summary: dict[str, Any], path: Path) -> str:
+    """'DATASET / SPLIT' of a summary outside a task folder; both name the report's files."""
+    for key in ("dataset", "split"):
+        check_name(summary.get(key), what=key, source=path)
+    return f"{summary['dataset']} / {summary['split']}"
 
 
 def histories(results: Path) -> list[dict[str, Any]]:
@@ -157,6 +167,7 @@ def ablations(results: Path) -> list[dict[str, Any]]:
         if path.name.endswith(".run.json"):
             continue
         study = require(read_json(path), ("study", "title", "variants"), path)
+        check_name(study["study"], what="study", source=path)  # names its figure and table
         for variant in require(study["variants"], (), path, kind=list):
             require(variant, ("variant", "params"), path)
         run = path.with_name(path.stem + ".run.json")
@@ -168,8 +179,11 @@ def visuals(results: Path) -> dict[str, dict[str, Any]]:
     """visual/<task>/visual.json with the folder it describes."""
     found = {}
     for path in sorted((results / "visual").glob("*/visual.json")):
+        spec = require(read_json(path), ("models",), path)
+        for model in require(spec["models"], (), path, kind=list):
+            check_name(model, what="models entry", source=path)  # names a PNG it reads
         found[path.parent.name] = {
-            **require(read_json(path), ("models",), path),
+            **spec,
             "_folder": path.parent,
         }
     return found

@@ -135,14 +135,12 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
     task_points = _points(records, cost)
     if any(p["gmacs"] is not None for p in task_points):
         points[task] = task_points
-        path = figures.psnr_vs_macs(task_points, task, context.figures / f"psnr_vs_macs_{slug}.png")
+        path = figures.psnr_vs_macs(task_points, task, context.figure(f"psnr_vs_macs_{slug}.png"))
         lines += [f"![PSNR against MACs, {task}]({context.link(path)})", ""]
     spec = data["visuals"].get(task)
     if not spec:
         return [*lines, "(no visual comparison found for this task)", ""]
-    path = visual_grid(
-        spec, task, context.figures / f"visual_{slug}.png", _visual_scores(spec, runs)
-    )
+    path = visual_grid(spec, task, context.figure(f"visual_{slug}.png"), _visual_scores(spec, runs))
     return [
         *lines,
         f"Test image `{spec.get('image', '?')}`, restored by each model (seed 0); the crop is "

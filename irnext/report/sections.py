@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from irnext.names import check_under
 from irnext.report import figures, frames, frames_cost
 from irnext.report.tables import TableWriter, frame
 
@@ -19,6 +20,10 @@ class Context:
     base: Path
     figures: Path
     table: TableWriter
+
+    def figure(self, name: str) -> Path:
+        """FIGURES/name, checked to stay in that folder: names come from result files."""
+        return check_under(self.figures / name, self.figures, what="figure")
 
     def link(self, path: Path) -> str:
         """`path` relative to the report's folder, wherever the two lie."""
@@ -142,7 +147,7 @@ def _study(study: dict[str, Any], context: Context) -> list[str]:
     ]
     xlabel = f"PSNR (dB), {study.get('protocol')} on {study.get('dataset')}"
     path = figures.ablation_bars(
-        bars, study["title"], xlabel, context.figures / f"ablation_{study['study']}.png"
+        bars, study["title"], xlabel, context.figure(f"ablation_{study['study']}.png")
     )
     seeds = study.get("seeds") or sorted({r["seed"] for r in runs if r["seed"] is not None})
     return [

@@ -15,12 +15,14 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from irnext.errors import InputError
+from irnext.image_headers import PILLOW_FORMATS, check_image_file
 from irnext.report.figures import plt, save
 
 
 def _image(path: Path) -> np.ndarray:
     try:
-        with Image.open(path) as image:
+        check_image_file(path)  # format and declared size before Pillow decodes it
+        with Image.open(path, formats=PILLOW_FORMATS) as image:
             return np.asarray(image.convert("RGB"))
     except FileNotFoundError:
         raise InputError(f"{path}: missing (listed in its visual.json)") from None

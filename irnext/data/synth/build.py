@@ -9,7 +9,7 @@ byte-identical files whatever the order or number of samples built before it.
 from __future__ import annotations
 
 import functools
-import shutil
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from irnext.data.synth.rain import degrade_rain
 from irnext.data.synth.snow import degrade_snow
 from irnext.errors import InputError
 from irnext.io import atomic_write_json
+from irnext.names import check_name
 
 DEGRADATIONS = {
     "haze": degrade_haze,
@@ -147,21 +148,61 @@ def _write_sample(
 
 
 def _clear_previous_build(out: Path) -> None:
-    """Remove an earlier build's splits so no stale pair survives a smaller rebuild.
+    """Remove an earlier build's pairs so no stale pair survives a smaller rebuild.
 
-    Only a folder that holds a previous build (its manifest.json) is cleared; any other
-    non-empty folder is refused rather than mixed with synthetic pairs.
+    Only a folder this function recognises as an earlier build is cleared: its manifest.json
+    is in the format `_manifest` writes, and its train/ and test/ folders hold exactly the
+    files that manifest lists. Only those files are removed; anything else is refused, naming
+    the folder and the first unknown files, rather than deleted or mixed with new pairs.
     """
     if not out.exists() or not any(out.iterdir()):
         return
-    if not (out / "manifest.json").is_file():
+    listed = _previous_files(out)
+    present = {p for split in ("train", "test") for p in (out / split).rglob("*") if p.is_file()}
+    unknown = sorted(present - listed)
+    if unknown:
         raise InputError(
-            f"{out}: folder is not empty and holds no manifest.json of an earlier synthetic "
-            "build; expected a new or empty folder (or one written by `irnext data synth`)"
+            f"{out}: holds files an earlier `irnext data synth` build did not write "
+            f"({', '.join(str(p) for p in unknown[:5])}{' ...' if len(unknown) > 5 else ''}); "
+            "expected a new or empty folder, or an unchanged earlier build; nothing was removed"
         )
-    for split in ("train", "test"):
-        if (out / split).is_dir():
-            shutil.rmtree(out / split)
+    for path in sorted(present):
+        path.unlink()
+    for folder in [out / s / side for s in ("train", "test") for side in ("input", "target")]:
+        for empty in (folder, folder.parent):
+            if empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
+
+
+def _previous_files(out: Path) -> set[Path]:
+    """The image files the manifest of an earlier build in `out` lists; `InputError` when
+    `out` holds no manifest of this builder's format."""
+    refusal = (
+        f"{out}: folder is not empty and holds no manifest.json of an earlier synthetic build "
+        "(as `irnext data synth` writes it); expected a new or empty folder; nothing was removed"
+    )
+    try:
+        manifest = json.loads((out / "manifest.json").read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise InputError(refusal) from None
+    samples = manifest.get("samples") if isinstance(manifest, dict) else None
+    if (
+        not isinstance(samples, list)
+        or manifest.get("dataset") != f"synth-{manifest.get('task')}"
+        or manifest.get("task") not in DEGRADATIONS
+        or not isinstance(manifest.get("generator"), dict)
+        or not all(isinstance(s, dict) and s.get("split") in ("train", "test") for s in samples)
+    ):
+        raise InputError(refusal)
+    source = out / "manifest.json"
+    return {
+        out
+        / s["split"]
+        / side
+        / f"{check_name(s.get('name'), what='sample name', source=source)}.png"
+        for s in samples
+        for side in ("input", "target")
+    }
 
 
 def _manifest(task, seed, train_count, test_count, size_px, samples) -> dict[str, Any]:
