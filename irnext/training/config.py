@@ -38,11 +38,14 @@ class TrainConfig:
     num_workers: int | str = "auto"  # loader processes; "auto" sizes them from the machine
     deterministic: bool = True  # NOTE: the release turns cudnn.benchmark on (non-deterministic)
     repeats_per_epoch: int = 1  # passes over a small dataset per epoch (synthetic benchmark)
+    optimizer: str = "adam"  # or "adamw" (decoupled weight decay: Restormer, NAFNet, Uformer)
+    pixel_loss: str = "l1"  # or "psnr" (NAFNet) or "charbonnier" (Uformer); see irnext.losses
 
     def __post_init__(self) -> None:
         check_types(self, {"grad_clip": (float, None), "num_workers": (int, "auto")})
         if self.precision not in ("fp32", "bf16"):
             raise InputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        _one_of(self, {"optimizer": OPTIMIZERS, "pixel_loss": PIXEL_LOSSES})
         if self.batch_size < 2:
             # The LAM's BatchNorm normalises over the batch of pooled vectors (1 x 1 maps).
             raise InputError(
@@ -118,6 +121,16 @@ def _name(kind: Any) -> str:
     return {tuple: "a tuple of numbers", float: "a number"}.get(kind, kind.__name__)
 
 
+OPTIMIZERS = ("adam", "adamw")
+PIXEL_LOSSES = ("l1", "psnr", "charbonnier")  # irnext.losses.PIXEL_LOSSES, without torch
+
+
+def _one_of(config: Any, choices: dict[str, tuple[str, ...]]) -> None:
+    for name, allowed in choices.items():
+        if getattr(config, name) not in allowed:
+            raise InputError(f"{name} must be one of {allowed}, got {getattr(config, name)!r}")
+
+
 def _at_least(config: Any, lows: dict[str, int]) -> None:
     for name, low in lows.items():
         if getattr(config, name) < low:
@@ -137,9 +150,10 @@ RECIPES: dict[str, TrainConfig] = {
 RECIPE_STATUS = {
     "its": "official (Dehazing/ITS)",
     "ots": "official (Dehazing/OTS)",
-    "gopro": "inferred: sister code bases (warm-up length unknown, kept at 3)",
-    "rain13k": "inferred: sister code bases (warm-up length unknown, kept at 3)",
-    "desnow": "inferred: sister code bases (warm-up length unknown, kept at 3)",
+    # The authors' code hard-codes `warmup_epochs=3` in each train.py (irnext.training.recipes).
+    "gopro": "inferred: the authors' ConvIR Motion_Deblurring code (warm-up 3, hard-coded)",
+    "rain13k": "inferred: the authors' ConvIR Image_deraining code (warm-up 3, hard-coded)",
+    "desnow": "inferred: the authors' ConvIR Image_desnowing code (warm-up 3, hard-coded)",
 }
 
 

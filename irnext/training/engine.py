@@ -99,7 +99,9 @@ def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
     forward = wrap(model, world, device)
     if options.compile:
         forward = torch.compile(forward)
-    optimizer = torch.optim.Adam(
+    # AdamW decouples the weight decay from the gradient (the BasicSR recipes); Adam adds it.
+    kind = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    optimizer = kind(
         model.parameters(),
         lr=config.lr,
         betas=config.betas,

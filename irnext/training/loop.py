@@ -125,7 +125,11 @@ def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params
         outputs = [outputs]
     # The loss in float32 even under bf16 autocast (multiscale_loss upcasts every output).
     loss = multiscale_loss(
-        outputs, target, fft_weight=config.fft_weight, all_scales=config.all_scales
+        outputs,
+        target,
+        fft_weight=config.fft_weight,
+        all_scales=config.all_scales,
+        pixel=config.pixel_loss,
     )
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
