@@ -81,6 +81,8 @@ def _bench_models(base: Path) -> list[str]:
 SCHEMA: dict[str, Any] = {
     "profile": Key(str),
     "benchmark": Key(str, choices=lambda base: ["synthetic", "paper"]),
+    # own: each model's authors' recipe; shared (default): paper.TASK.recipe for every model
+    "recipe": Key(str, choices=lambda base: ["own", "shared"], required=False),
     "tasks": Key(list, items=str, choices=_synth_tasks),
     "models": Key(list, items=str, choices=_bench_models),
     "seeds": Key(list, items=int),

@@ -115,6 +115,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="auto: a bar on a terminal, plain lines otherwise (as under DVC)",
     )
     parser.add_argument("--resume", type=Path, help="continue a run from a checkpoint it wrote")
+    parser.add_argument(
+        "--recipe-mode",
+        choices=("own", "shared"),
+        help="label stored with the run: the model's own recipe or the comparison's shared one",
+    )
     for field in dataclasses.fields(EngineOptions):
         _add_field_flag(parser, field, f"{_ENGINE_HELP[field.name]} (default {field.default})")
     add_config_flags(parser)
@@ -134,6 +139,7 @@ def _run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     train_set, val_set = _datasets(args)
     training = {"config": config_dict(config), "dataset": args.dataset, "split": args.split}
+    training |= {"recipe": args.recipe, "recipe_mode": args.recipe_mode}
     torch.manual_seed(config.seed)
     if args.resume:
         model, resume = _resumed(args.resume, training, args.model, overrides)
