@@ -142,6 +142,7 @@ def test_pretrained_entries_are_checked(workspace, capsys):
     workspace(pretrained={"x": entry})
     assert main(["bench", "pretrained", "--name", "x", "--dry-run"]) == 2
     assert "unknown key 'tta'" in capsys.readouterr().err
+    del entry["tta"]
     from irnext.cli.bench_paper import check_pretrained
 
     with pytest.raises(InputError, match=r"x.tlc = 'yes'; expected true or false"):

@@ -55,7 +55,7 @@ PRETRAINED_OPTIONAL = {"tlc", "protocol"}
 
 
 def check_pretrained(entry: Any, where: str) -> None:
-    if not isinstance(entry, dict) or not PRETRAINED_KEYS <= set(entry):
+    if not isinstance(entry, dict) or not set(entry) >= PRETRAINED_KEYS:
         raise InputError(f"{where}: expected a mapping with keys weights, kind and task")
     unknown = sorted(set(entry) - PRETRAINED_KEYS - PRETRAINED_OPTIONAL)
     if unknown:
