@@ -149,3 +149,32 @@ def test_pretrained_entries_are_checked(workspace, capsys):
         check_pretrained(
             {"weights": "w.pth", "kind": "baseline", "task": "haze", "tlc": "yes"}, "x"
         )
+
+
+def test_params_check_names_every_missing_root_and_weights_file_at_once(workspace, capsys):
+    folder = workspace()
+    (folder / "gopro").mkdir()
+    roots = {name: str(folder / name) for name in ROOTS if name != "hide"}  # hide: not set
+    (folder / "datasets.yaml").write_text(yaml.safe_dump({"datasets": roots}))
+    assert main(["params", "check"]) == 2
+    err = capsys.readouterr().err
+    weights = [entry["weights"] for entry in PAPER["pretrained"].values()]
+    assert all(f"weights file {w} is missing" in err for w in weights)
+    assert "datasets.hide is not set (read by paper.motion-blur.test)" in err
+    assert f"datasets.gopro = {folder / 'gopro'}" not in err  # present: not reported
+    assert f"datasets.csd = {folder / 'csd'} is not a folder" in err
+    # Every root the profile reads (train and test sets of its tasks, the weights' test sets).
+    lines = [line for line in err.splitlines() if line.startswith("datasets.yaml: ")]
+    assert len(lines) == len(ROOTS) - 1
+
+
+def test_params_check_passes_the_paper_profile_once_everything_is_there(workspace, capsys):
+    folder = workspace()
+    for name in ROOTS:
+        (folder / name).mkdir()
+    for entry in PAPER["pretrained"].values():
+        (folder / entry["weights"]).parent.mkdir(exist_ok=True)
+        (folder / entry["weights"]).write_bytes(b"")
+    roots = {name: str(folder / name) for name in ROOTS}
+    (folder / "datasets.yaml").write_text(yaml.safe_dump({"datasets": roots}))
+    assert main(["params", "check"]) == 0, capsys.readouterr().err

@@ -82,3 +82,38 @@ def scoring_runs(entry: dict[str, Any], dataset: str) -> list[tuple[list[str], s
         ([*test_time, "--protocol", str(release)], dataset),
         (test_time, f"{dataset}-uniform"),
     ]
+
+
+def missing_files(params: dict[str, Any], roots: dict[str, Any], *, datasets: str) -> list[str]:
+    """Every dataset root and weights file the `paper` profile reads that is not there, one
+    line each, so a run never stops at the first one hours in ([] for other benchmarks)."""
+    from pathlib import Path
+
+    if params.get("benchmark") != "paper":
+        return []
+    paper = params.get("paper") or {}
+    needed: dict[str, str] = {}  # dataset -> what reads it
+    for task in params.get("tasks") or []:
+        spec = paper.get(task) or {}
+        if spec.get("train"):
+            needed.setdefault(spec["train"], f"paper.{task}.train")
+        for name in spec.get("test") or []:
+            needed.setdefault(name, f"paper.{task}.test")
+    problems = []
+    for name, entry in (params.get("pretrained") or {}).items():
+        if not isinstance(entry, dict):
+            continue  # its shape is reported by the pipeline's checks
+        for test in (paper.get(entry.get("task")) or {}).get("test") or []:
+            needed.setdefault(test, f"pretrained.{name}")
+        if entry.get("weights") and not Path(entry["weights"]).is_file():
+            problems.append(
+                f"pretrained.{name}: weights file {entry['weights']} is missing "
+                "(README, Official weights: where to download it)"
+            )
+    for name, reader in needed.items():
+        root = roots.get(name)
+        if root is None:
+            problems.append(f"{datasets}: datasets.{name} is not set (read by {reader})")
+        elif not Path(str(root)).is_dir():
+            problems.append(f"{datasets}: datasets.{name} = {root} is not a folder ({reader})")
+    return problems
