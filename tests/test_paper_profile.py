@@ -4,6 +4,7 @@ the one shared recipe, the desnowing subset and test sets, and how official weig
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,16 @@ def test_params_check_passes_the_paper_profile_once_everything_is_there(workspac
     roots = {name: str(folder / name) for name in ROOTS}
     (folder / "datasets.yaml").write_text(yaml.safe_dump({"datasets": roots}))
     assert main(["params", "check"]) == 0, capsys.readouterr().err
+
+
+def test_the_report_labels_each_run_with_its_recipe_and_mode(tmp_path):
+    from irnext.report.render import render_report
+
+    history = {"model": "irnext-motion-deblur", "dataset": "gopro", "recipe": "gopro"}
+    history |= {"recipe_mode": "own", "config": {"epochs": 3000, "lr": 1e-4}}
+    history["epochs"] = [{"epoch": 1, "loss": 0.5, "lr": 1e-4, "steps": 10}]
+    folder = tmp_path / "results" / "train" / "motion-blur"
+    folder.mkdir(parents=True)
+    (folder / "irnext-s0.json").write_text(json.dumps(history))
+    out = render_report(tmp_path / "results", tmp_path / "report.md")
+    assert "gopro (own recipe): epochs=3000" in out.read_text()
