@@ -3,6 +3,7 @@ repositories (file and lines cited beside each), and the loss terms the recipes 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -44,20 +45,22 @@ def test_restormer_recipes_match_the_option_files(name):
         train_config(name)
 
 
-def test_nafnet_recipe_matches_its_option_file_and_is_refused_for_its_schedule():
+def test_nafnet_recipe_matches_its_option_file():
     entry = OWN["nafnet-gopro"]
     assert entry.global_batch == 64 and entry.config["patch_size"] == 256
     assert {k: entry.config[k] for k in NAFNET} == NAFNET
     assert entry.config["pixel_loss"] == "psnr" and entry.config["grad_clip"] == 0.01
     assert "TLC" in entry.published["test"]
-    with pytest.raises(RecipeRefused, match="per iteration"):
-        train_config("nafnet-gopro")
+    config = train_config("nafnet-gopro")  # one process holds the global batch
+    assert (config.batch_size, config.iterations, config.warmup_epochs) == (64, 400_000, 0)
+    assert train_config("nafnet-gopro", processes=8).batch_size == 8  # as the authors ran it
 
 
 def test_fftformer_and_uformer_recipes_match_their_sources():
     fft, ufo = OWN["fftformer-gopro"], OWN["uformer-gopro"]
     assert {k: fft.config[k] for k in FFTFORMER} == FFTFORMER
     assert fft.config["patch_size"] == 128 and fft.global_batch == 64
+    assert train_config("fftformer-gopro").iterations == 300_000
     assert {k: ufo.config[k] for k in UFORMER} == UFORMER
     assert ufo.config["pixel_loss"] == "charbonnier" and ufo.config["grad_clip"] is None
     assert ufo.global_batch == 8 and ufo.gpus == 2  # DataParallel: 8 is the global batch
@@ -118,11 +121,11 @@ def test_a_global_batch_is_kept_over_fewer_processes(monkeypatch):
 
 def test_irnext_train_refuses_an_unhonoured_recipe_by_name(capsys, tmp_path):
     code = main(
-        ["train", "--model", "nafnet-w64", "--dataset", "synth-haze", "--root", str(tmp_path)]
-        + ["--recipe", "nafnet-gopro", "--out", str(tmp_path / "m.pt")]
+        ["train", "--model", "restormer", "--dataset", "synth-haze", "--root", str(tmp_path)]
+        + ["--recipe", "restormer-gopro", "--out", str(tmp_path / "m.pt")]
     )
     assert code == 2
-    assert "nafnet-gopro" in capsys.readouterr().err
+    assert "restormer-gopro" in capsys.readouterr().err
 
 
 def test_psnr_loss_is_minus_the_mean_per_image_psnr():
@@ -141,3 +144,40 @@ def test_charbonnier_loss_by_hand_and_in_the_multiscale_sum():
     assert total.item() == pytest.approx(by_hand, rel=1e-6)
     with pytest.raises(ValueError, match="pixel loss"):
         multiscale_loss([prediction], target, pixel="l2")
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")
+def test_the_per_iteration_cosine_is_torchs_stepped_before_each_update():
+    from irnext.training.config import TrainConfig, lr_factor_step
+
+    config = TrainConfig(lr=1e-3, lr_min=1e-7, warmup_epochs=0, iterations=10)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10, eta_min=1e-7)
+    expected = []
+    for _ in range(10):  # BasicSR: update_learning_rate (scheduler.step) before each update
+        cosine.step()
+        expected.append(optimizer.param_groups[0]["lr"])
+    ours = [config.lr * lr_factor_step(s, config) for s in range(1, 11)]
+    assert ours == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="takes no warmup_epochs"):
+        TrainConfig(iterations=10, warmup_epochs=3)
+
+
+def test_an_iterations_run_stops_at_its_step_count_with_adamw(tiny_haze, monkeypatch):
+    import irnext
+    from irnext.data import open_dataset
+    from irnext.training import TrainConfig, train
+
+    made = []
+    adamw = torch.optim.AdamW
+    monkeypatch.setattr(torch.optim, "AdamW", lambda *a, **k: made.append(k) or adamw(*a, **k))
+    config = TrainConfig(batch_size=2, patch_size=32, lr=1e-3, lr_min=1e-5, warmup_epochs=0)
+    config = dataclasses.replace(config, iterations=4, optimizer="adamw", pixel_loss="psnr")
+    config = dataclasses.replace(config, weight_decay=1e-3, num_workers=0, fft_weight=0.0)
+    torch.manual_seed(0)
+    dataset = open_dataset("synth-haze", tiny_haze, split="train")  # 6 pairs: 3 steps a pass
+    history = train(irnext.create_model("irnext-test"), dataset, config)
+    assert [h["steps"] for h in history] == [3, 1]  # 4 steps, the second epoch cut short
+    assert history[-1]["lr"] == pytest.approx(1e-5)  # the cosine's floor at the last step
+    assert made and made[0]["weight_decay"] == 1e-3
+    assert all(math.isfinite(h["loss"]) and h["loss"] < 0 for h in history)  # minus PSNR

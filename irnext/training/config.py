@@ -40,6 +40,9 @@ class TrainConfig:
     repeats_per_epoch: int = 1  # passes over a small dataset per epoch (synthetic benchmark)
     optimizer: str = "adam"  # or "adamw" (decoupled weight decay: Restormer, NAFNet, Uformer)
     pixel_loss: str = "l1"  # or "psnr" (NAFNet) or "charbonnier" (Uformer); see irnext.losses
+    # > 0: train exactly this many optimiser steps with the cosine stepped per iteration
+    # (BasicSR's TrueCosineAnnealingLR: NAFNet, FFTformer); `epochs` is then unused.
+    iterations: int = 0
 
     def __post_init__(self) -> None:
         check_types(self, {"grad_clip": (float, None), "num_workers": (int, "auto")})
@@ -57,6 +60,7 @@ class TrainConfig:
             "patches_per_image": 1,
             "repeats_per_epoch": 1,
             "warmup_epochs": 0,
+            "iterations": 0,
         }
         if self.num_workers != "auto":
             at_least["num_workers"] = 0
@@ -68,6 +72,11 @@ class TrainConfig:
             )
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise InputError(f"betas must be two values in [0, 1), got {self.betas}")
+        if self.iterations and self.warmup_epochs:
+            raise InputError(
+                f"iterations={self.iterations} (a per-iteration schedule) takes no "
+                f"warmup_epochs, got {self.warmup_epochs}"
+            )
         if self.grad_clip is not None and self.grad_clip <= 0:
             raise InputError(f"grad_clip must be > 0 or None (no clipping), got {self.grad_clip}")
 
@@ -178,6 +187,17 @@ def lr_factor(epoch: int, config: TrainConfig) -> float:
     progress = (epoch - config.warmup_epochs) / span
     floor = config.lr_min / config.lr
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def lr_factor_step(step: int, config: TrainConfig) -> float:
+    """Multiplier of config.lr for optimiser step `step` (1-based) of an `iterations` run.
+
+    BasicSR steps its scheduler once before each iteration's update, so step s runs at
+    eta_min + (lr - eta_min) (1 + cos(pi s / T)) / 2 with T = iterations, down to eta_min at
+    the last step (NAFNet / FFTformer: `TrueCosineAnnealingLR`, no warm-up).
+    """
+    floor = config.lr_min / config.lr
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * step / config.iterations))
 
 
 def config_dict(config: TrainConfig | EngineOptions) -> dict[str, Any]:

@@ -46,7 +46,6 @@ _CONVIR_REASON = (
 )
 
 _BASICSR_CLIP = "gradient-norm clip 0.01 (basicsr/models/image_restoration_model.py)"
-_PER_ITERATION = "a cosine schedule stepped per iteration"
 
 
 def _restormer(task: str, name: str, option: str) -> Recipe:
@@ -87,7 +86,7 @@ def _restormer(task: str, name: str, option: str) -> Recipe:
             "rotate": True,
             "grad_clip": 0.01,
         },
-        unhonoured=("progressive crops and batches", "cosine restarts " + _PER_ITERATION),
+        unhonoured=("progressive crops and batches", "cosine restarts stepped per iteration"),
     )
 
 
@@ -179,8 +178,8 @@ OWN: dict[str, Recipe] = {
             "all_scales": False,
             "rotate": True,
             "grad_clip": 0.01,
+            "iterations": 400_000,
         },
-        unhonoured=(_PER_ITERATION + " (400k iterations)",),
     ),
     "fftformer-gopro": Recipe(
         name="fftformer-gopro",
@@ -216,8 +215,8 @@ OWN: dict[str, Recipe] = {
             "all_scales": False,
             "rotate": True,
             "grad_clip": 0.01,
+            "iterations": 300_000,
         },
-        unhonoured=(_PER_ITERATION + " (300k iterations)",),
     ),
     "uformer-gopro": Recipe(
         name="uformer-gopro",
