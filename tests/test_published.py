@@ -155,3 +155,23 @@ def test_the_report_shows_the_table(scored, tmp_path):
     text = out.read_text()
     assert "## Published vs reproduced (official weights)" in text
     assert "33.69" in text.split("## Published vs reproduced")[1]
+
+
+@pytest.mark.slow  # reads the module's scored weights
+def test_the_protocol_effect_is_paired_image_by_image(scored):
+    from irnext.report.published import protocol_effects
+
+    folder = scored / "results/pretrained/nafnet-gopro-w64"
+    table = protocol_effects(scored / "results").set_index("metric")
+    assert list(table.index) == ["psnr_db", "ssim"]
+    assert set(table["release"]) == {"nafnet-gopro-w64"} and set(table["dataset"]) == {"gopro"}
+    assert set(table["release protocol"]) == {"basicsr_rgb"}
+    assert set(table["uniform protocol"]) == {"matlab_rgb3d"}
+    own, uniform = (pd.read_csv(folder / r / "per_image.csv") for r in ("gopro", "gopro-uniform"))
+    for metric in ("psnr_db", "ssim"):
+        by_hand = (own[metric] - uniform[metric]).mean()  # the same images in the same order
+        assert table.loc[metric, "difference"] == f"{by_hand:+.4f}"
+        assert table.loc[metric, "images"] == 3
+    # Both protocols take PSNR on uint8 RGB; their SSIMs differ (3-D volume vs per channel).
+    assert table.loc["psnr_db", "difference"] in ("+0.0000", "-0.0000")
+    assert table.loc["ssim", "difference"] not in ("+0.0000", "-0.0000")
