@@ -47,6 +47,7 @@ def test_every_agreed_dataset_is_listed_with_valid_info():
         assert info.task in {"dehaze", "desnow", "motion_deblur", "defocus_deblur", "derain"}
         assert info.protocol in {
             "dehaze_pooled",
+            "dehaze_pooled_release",
             "matlab_rgb3d",
             "realblur_aligned",
             "matlab_y",

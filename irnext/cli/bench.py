@@ -21,6 +21,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from irnext.cli.bench_paper import cell_recipe
 from irnext.cli.params import dataset_root, load_params, section
 from irnext.errors import InputError
 from irnext.names import check_name
@@ -77,8 +78,9 @@ def resolve_model(name: str, task: str) -> str:
 def task_data(
     params: dict[str, Any], task: str, datasets: Path, *, train: bool = True
 ) -> dict[str, Any]:
-    """{train: (dataset, root) or None without `train`, recipe: name or None, tests: [(dataset,
-    root), ...]}: scoring needs only the test sets' roots."""
+    """{train: (dataset, root) or None without `train`, recipe: name or None, split: the
+    training split or None, tests: [(dataset, root), ...]}: scoring needs only the test sets'
+    roots."""
     benchmark = section(params, "benchmark")
     if benchmark == "synthetic":
         pair = (f"synth-{task}", f"data/synth/{task}")
@@ -97,8 +99,9 @@ def task_data(
         return name, root
 
     return {
-        "train": located(spec["train"]) if train else None,
+        "train": located(section(params, "paper", task, "train")) if train else None,
         "recipe": spec.get("recipe"),
+        "split": spec.get("split"),  # e.g. the desnowing recipe's train2500 subset
         "tests": [located(name) for name in spec["test"]],
     }
 
@@ -128,8 +131,9 @@ def train_command(params: dict[str, Any], args: argparse.Namespace) -> list[str]
     paths = cell_paths(args.task, args.model, args.seed)
     command = ["train", "--model", resolve_model(args.model, args.task)]
     command += ["--dataset", data["train"][0], "--root", data["train"][1]]
-    if data["recipe"]:
-        command += ["--recipe", data["recipe"]]
+    if data.get("split"):
+        command += ["--split", data["split"]]
+    command += cell_recipe(params, args.task, args.model, data["recipe"])
     command += recipe_flags(params)
     command += ["--seed", str(args.seed), "--out", str(paths["checkpoint"])]
     return command + ["--history", str(paths["history"]), "--timing", str(paths["timing"])]

@@ -90,19 +90,23 @@ def _pairs(flags: list[str]) -> list[tuple[str, str]]:
 
 
 def pretrained_commands(params: dict[str, Any], name: str, tests) -> list[list[str]]:
-    """`irnext evaluate` of the official weights `pretrained.NAME` on each test set."""
+    """`irnext evaluate` of the official weights `pretrained.NAME` on each test set, with the
+    authors' test-time wrapper (`tlc`) and under the release's protocol (`protocol`), plus the
+    suite's uniform protocol where that differs (irnext.cli.bench_paper)."""
+    from irnext.cli.bench_paper import check_pretrained, scoring_runs
+
     entry = section(params, "pretrained", name)
     where = f"params.yaml: pretrained.{name}"
-    if not isinstance(entry, dict) or set(entry) != {"weights", "kind", "task"}:
-        raise InputError(f"{where}: expected a mapping with keys weights, kind and task")
+    check_pretrained(entry, where)
     if entry["kind"] not in KINDS:
         raise InputError(f"{where}.kind = {entry['kind']!r}; expected one of {sorted(KINDS)}")
     device = str(section(params, "evaluate", "device"))
     out = Path("results/pretrained") / check_name(name, what="pretrained key", source=where)
     return [
         ["evaluate", KINDS[entry["kind"]], str(entry["weights"]), "--dataset", dataset]
-        + ["--root", root, "--device", device, "--out", str(out / dataset)]
+        + ["--root", root, "--device", device, *flags, "--out", str(out / folder)]
         for dataset, root in tests
+        for flags, folder in scoring_runs(entry, dataset)
     ]
 
 

@@ -83,6 +83,8 @@ SCHEMA: dict[str, Any] = {
     # What the profile needs to run in its budget (irnext.cli.bench checks it before a cell).
     "requires": Key(str, choices=lambda base: ["cuda"], required=False),
     "benchmark": Key(str, choices=lambda base: ["synthetic", "paper"]),
+    # own: each model's authors' recipe; shared (default): paper.TASK.recipe for every model
+    "recipe": Key(str, choices=lambda base: ["own", "shared"], required=False),
     "tasks": Key(list, items=str, choices=_synth_tasks),
     "models": Key(list, items=str, choices=_bench_models),
     "seeds": Key(list, items=int),

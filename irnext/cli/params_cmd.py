@@ -2,7 +2,8 @@
 
 Run before `dvc repro` (the pipeline runs it before it trains): a misspelt key
 (`train.epcohs`), a quoted number or a dataset root that is not a string (datasets.yaml) fails
-here, all problems listed, instead of in the middle of a stage.
+here, all problems listed, instead of in the middle of a stage. For the paper profile it also
+names every dataset root and official weights file that is not set or not there.
 """
 
 from __future__ import annotations
@@ -33,12 +34,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    problems = check_params(load_params(args.file), source=args.file)
+    from irnext.cli.bench_paper import missing_files
+
+    params = load_params(args.file)
+    problems = check_params(params, source=args.file)
     checked = [str(args.file)]
+    roots = {}
     if args.datasets.is_file():
         roots = load_params(args.datasets)
         problems += check_params(roots, source=args.datasets, schema=DATASETS_SCHEMA)
         checked.append(str(args.datasets))
+    # The paper profile: every dataset root and weights file it reads, all named at once.
+    found = roots.get("datasets") if isinstance(roots.get("datasets"), dict) else {}
+    problems += missing_files(params, found, datasets=str(args.datasets))
     if problems:
         raise InputError(f"{len(problems)} problem(s):\n" + "\n".join(problems))
     print(f"{' and '.join(checked)}: ok")

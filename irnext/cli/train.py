@@ -1,10 +1,11 @@
 """`irnext train`: train a named model on a dataset split with the paper's recipe.
 
-`--recipe` picks a named recipe (`irnext.training.RECIPES`; default the official ITS dehazing
-one) and every field of `TrainConfig` is a flag (`--epochs`, `--batch-size`, ...) overriding it;
-every field of `EngineOptions` is a flag too (`--save-every-steps`, `--log-every`, ...). The
-checkpoint stores the recipe it was trained with. Progress goes to stderr, the one-line JSON
-summary to stdout.
+`--recipe` picks a named recipe (`irnext.training.recipes`; default the official ITS dehazing
+one; a baseline's own recipe the loop cannot yet honour is refused, docs/recipes.md) and every
+field of `TrainConfig` is a flag (`--epochs`, `--batch-size`, ...) overriding it; every field
+of `EngineOptions` is a flag too (`--save-every-steps`, `--log-every`, ...). The checkpoint
+stores the recipe it was trained with. Progress goes to stderr, the one-line JSON summary to
+stdout.
 """
 
 from __future__ import annotations
@@ -17,14 +18,8 @@ import sys
 from pathlib import Path
 
 from irnext.errors import InputError
-from irnext.training.config import (
-    RECIPE_STATUS,
-    RECIPES,
-    EngineOptions,
-    TrainConfig,
-    config_dict,
-    recipe,
-)
+from irnext.training.config import EngineOptions, TrainConfig, config_dict
+from irnext.training.recipes import recipe_names, recipe_status, train_config
 
 EPILOG = """\
 several GPUs (one process each; --batch-size is per process, so N processes train at N x it):
@@ -78,9 +73,12 @@ def _add_field_flag(parser: argparse.ArgumentParser, field: dataclasses.Field, h
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """--recipe NAME, then one flag per TrainConfig field overriding the recipe's value."""
-    names = ", ".join(f"{name} ({status})" for name, status in RECIPE_STATUS.items())
+    names = ", ".join(f"{name} ({recipe_status(name)})" for name in recipe_names())
     parser.add_argument(
-        "--recipe", default="its", choices=list(RECIPES), help=f"base recipe: {names}"
+        "--recipe",
+        default="its",
+        choices=recipe_names(),
+        help=f"base recipe (docs/recipes.md): {names}",
     )
     for field in dataclasses.fields(TrainConfig):
         _add_field_flag(parser, field, f"default: the recipe's (its: {field.default})")
@@ -114,6 +112,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="auto: a bar on a terminal, plain lines otherwise (as under DVC)",
     )
     parser.add_argument("--resume", type=Path, help="continue a run from a checkpoint it wrote")
+    parser.add_argument(
+        "--recipe-mode",
+        choices=("own", "shared"),
+        help="label stored with the run: the model's own recipe or the comparison's shared one",
+    )
     for field in dataclasses.fields(EngineOptions):
         _add_field_flag(parser, field, f"{_ENGINE_HELP[field.name]} (default {field.default})")
     add_config_flags(parser)
@@ -137,6 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     train_set, val_set = _datasets(args)
     training = {"config": config_dict(config), "dataset": args.dataset, "split": args.split}
     data = data_identity(train_set)
+    training |= {"recipe": args.recipe, "recipe_mode": args.recipe_mode}
     torch.manual_seed(config.seed)
     if args.resume:
         model, resume = resumed_run(args.resume, training, data, args.model, overrides)
@@ -247,7 +251,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         for f in dataclasses.fields(TrainConfig)
         if getattr(args, f.name) is not None
     }
-    return dataclasses.replace(recipe(args.recipe), **given)
+    # A recipe's global batch is kept over torchrun's processes (irnext.training.recipes).
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
+    return dataclasses.replace(train_config(args.recipe, processes=processes), **given)
 
 
 def options_from_args(args: argparse.Namespace) -> EngineOptions:

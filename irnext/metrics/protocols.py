@@ -100,6 +100,13 @@ def _dpdd_float(prediction, target):
     }
 
 
+def _dpdd_float_lpips(prediction, target):
+    # Restormer's DPDD evaluation adds LPIPS (AlexNet, v0.1) to PSNR, SSIM and MAE.
+    from irnext.metrics.lpips import lpips_distance
+
+    return {**_dpdd_float(prediction, target), "lpips": lpips_distance(prediction, target)}
+
+
 def _basicsr_rgb(prediction, target):
     # BasicSR calculate_psnr/calculate_ssim: uint8 RGB, per-channel Gaussian SSIM averaged.
     p, t = M.quantize_uint8(prediction), M.quantize_uint8(target)
@@ -127,6 +134,12 @@ PROTOCOLS: dict[str, Protocol] = {
         Protocol("matlab_rgb3d", ("psnr_db", "ssim"), "MATLAB psnr/ssim (GoPro)", _matlab_rgb3d),
         Protocol("matlab_y", ("psnr_db", "ssim"), "MATLAB rgb2ycbcr + ssim_index", _matlab_y),
         Protocol("dpdd_float", ("psnr_db", "ssim", "mae"), "DPDD / Restormer", _dpdd_float),
+        Protocol(
+            "dpdd_float_lpips",
+            ("psnr_db", "ssim", "mae", "lpips"),
+            "Restormer DPDD evaluation (LPIPS-alex weights downloaded on first use)",
+            _dpdd_float_lpips,
+        ),
         Protocol("basicsr_rgb", ("psnr_db", "ssim"), "BasicSR metrics", _basicsr_rgb),
         Protocol(
             "realblur_aligned", ("psnr_db", "ssim"), "RealBlur evaluation (ECC)", _realblur_aligned

@@ -131,6 +131,7 @@ def published_for_task(entries: dict[str, Any], task: str) -> dict[str, str]:
         if not isinstance(entry, dict) or entry.get("task") != task:
             continue
         for r in entry.get("results", []):
-            where = f"{name}, {entry.get('protocol', '?')}; {r.get('source', '?')}"
+            protocol = r.get("protocol", entry.get("protocol", "?"))  # the result's own first
+            where = f"{name}, {protocol}; {r.get('source', '?')}"
             found.setdefault(r["model"], f"{r['psnr_db']:.2f} ({where})")
     return found

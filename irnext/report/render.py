@@ -5,6 +5,7 @@ Reads (each part optional; a missing part is said to be missing, never invented)
     results/train/<task>/<model>-s<seed>.json      training histories (+ .run.json timings)
     results/evaluate/<task>/<model>[-s<seed>]/     summary.json, per_image.csv, run.json
     results/aggregates/*.json                      Rain13K average, DPDD groups
+    results/pretrained/<release>/<dataset>[-uniform]/  official weights (published vs reproduced)
     results/cost/complexity.json, latency/*.json, scaling/scaling.json
     results/ablations/<study>.json                 ablation studies over seeds
     results/visual/<task>/                         one test image restored by every model
@@ -21,6 +22,7 @@ from irnext.io import atomic_write_text, read_yaml_mapping
 from irnext.report import figures, frames, sections, stats
 from irnext.report.frames_cost import published_for_task
 from irnext.report.load import collect
+from irnext.report.published import section as published_vs_reproduced
 from irnext.report.tables import TableWriter
 from irnext.report.visual import visual_grid
 
@@ -48,6 +50,7 @@ def render_report(
         sections.ablations(data, context),
         sections.cost(data, context),
         sections.published(data, context),
+        published_vs_reproduced(results, data["published"], context.table),
         sections.environments(data, context),
     ]
     return atomic_write_text(out, "\n\n".join(p for p in parts if p) + "\n")

@@ -94,7 +94,7 @@ def training(data: dict[str, Any], context: Context) -> str:
         history = h["history"]
         steps = sum(int(e.get("steps") or 0) for e in history.get("epochs") or [])
         rows.append([h["task"], h["model"], h["seed"], history.get("dataset"), steps,
-                     _recipe(history.get("config") or {})])  # fmt: skip
+                     _label(history) + _recipe(history.get("config") or {})])  # fmt: skip
     table = frame(["task", "model", "seed", "dataset", "steps", "recipe"], rows)
     return "\n".join(
         [
@@ -110,6 +110,12 @@ def training(data: dict[str, Any], context: Context) -> str:
             f"![training curves]({context.link(path)})",
         ]
     )
+
+
+def _label(history: dict[str, Any]) -> str:
+    """`NAME (own|shared): ` where the run was trained under a paper-profile recipe mode."""
+    mode = history.get("recipe_mode")
+    return f"{history.get('recipe')} ({mode} recipe): " if mode else ""
 
 
 def _recipe(config: dict[str, Any]) -> str:

@@ -52,7 +52,7 @@ def train(
             if val_set is not None:
                 run.val = loop.validator(model, val_set, val_protocol, run.device)
             _resume(run, resume)
-            while run.state["epoch"] < config.epochs:
+            while run.state["epoch"] < run.epochs:
                 loop.run_epoch(run)
             loop.save(run, "last")
         finally:
@@ -94,7 +94,9 @@ def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
     forward = wrap(model, world, device)
     if options.compile:
         forward = torch.compile(forward)
-    optimizer = torch.optim.Adam(
+    # AdamW decouples the weight decay from the gradient (the BasicSR recipes); Adam adds it.
+    kind = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    optimizer = kind(
         model.parameters(),
         lr=config.lr,
         betas=config.betas,
@@ -139,10 +141,10 @@ def _resume(run: loop.Run, resume: dict | None) -> None:
     state["step"] = int(resume.get("step", sum(h["steps"] for h in state["history"])))
     state["history"], state["validations"] = list(state["history"]), list(state["validations"])
     epoch, batch = int(state["epoch"]), int(state["batch"])
-    if not 0 <= epoch <= run.config.epochs or not 0 <= batch < max(run.steps_per_epoch, 1):
+    if not 0 <= epoch <= run.epochs or not 0 <= batch < max(run.steps_per_epoch, 1):
         raise InputError(
             f"resume state at epoch {epoch}, batch {batch}; the recipe has "
-            f"{run.config.epochs} epochs of {run.steps_per_epoch} batches"
+            f"{run.epochs} epochs of {run.steps_per_epoch} batches"
         )
     run.optimizer.load_state_dict(resume["optimizer"])
     if "rng" in resume:

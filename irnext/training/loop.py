@@ -21,7 +21,7 @@ from irnext.data import PairedImageDataset
 from irnext.errors import InputError
 from irnext.evaluation import evaluate
 from irnext.losses import multiscale_loss
-from irnext.training.config import EngineOptions, TrainConfig, lr_factor
+from irnext.training.config import EngineOptions, TrainConfig, lr_factor, lr_factor_step
 from irnext.training.distributed import World
 from irnext.training.hooks import Hooks
 from irnext.training.state import capture_rng
@@ -57,7 +57,17 @@ class Run:
 
     @property
     def total_steps(self) -> int:
-        return self.steps_per_epoch * self.config.epochs
+        return self.config.iterations or self.steps_per_epoch * self.config.epochs
+
+    @property
+    def epochs(self) -> int:
+        """Epochs of the run: `config.epochs`, or as many as `config.iterations` reach into."""
+        return -(-self.total_steps // self.steps_per_epoch)
+
+    def steps_in_epoch(self, epoch: int) -> int:
+        """Batches of `epoch` (0-based): a full pass, but the last of an `iterations` run
+        stops at its step count."""
+        return min(self.steps_per_epoch, self.total_steps - epoch * self.steps_per_epoch)
 
 
 def run_epoch(run: Run) -> None:
@@ -65,20 +75,24 @@ def run_epoch(run: Run) -> None:
     config, state, sampler = run.config, run.state, run.loader.sampler
     for group in run.optimizer.param_groups:
         group["lr"] = config.lr * lr_factor(state["epoch"], config)
-    per_pass, total = len(run.loader), run.steps_per_epoch
+    per_pass, total = len(run.loader), run.steps_in_epoch(state["epoch"])
     clock = (time.perf_counter(), state["batch"])
     while state["batch"] < total:
         done_passes, within = divmod(state["batch"], per_pass)
         sampler.epoch = state["epoch"] * config.repeats_per_epoch + done_passes
         sampler.start = within * config.batch_size  # this rank's positions already trained
         for batch in run.loader:
+            if config.iterations:  # the cosine stepped per iteration (BasicSR)
+                for group in run.optimizer.param_groups:
+                    group["lr"] = config.lr * lr_factor_step(state["step"] + 1, config)
             run.pending.append(_guarded_step(run, batch))
             state["batch"] += 1
             state["step"] += 1
             if run.world.is_main:
                 run.hooks.step(state["step"], run.total_steps)
-            if state["batch"] < total:
-                _between_steps(run)
+            if state["batch"] >= total:
+                break  # the last epoch of an `iterations` run ends mid-pass
+            _between_steps(run)
     _end_epoch(run, seconds=time.perf_counter() - clock[0], steps=total - clock[1])
 
 
@@ -95,16 +109,17 @@ def _between_steps(run: Run) -> None:
 def _end_epoch(run: Run, *, seconds: float, steps: int) -> None:
     read_losses(run)
     state, options = run.state, run.options
+    done = run.steps_in_epoch(state["epoch"])
     record = {
         "epoch": state["epoch"] + 1,
         "lr": run.optimizer.param_groups[0]["lr"],
-        "loss": state["loss_sum"] / run.steps_per_epoch,
-        "steps": run.steps_per_epoch,
+        "loss": state["loss_sum"] / done,
+        "steps": done,
     }
     state.update(epoch=state["epoch"] + 1, batch=0, loss_sum=0.0)
     state["history"].append(record)
     step, every = state["step"], options.val_every_steps
-    if run.val and (not every or step % every == 0 or state["epoch"] == run.config.epochs):
+    if run.val and (not every or step % every == 0 or state["epoch"] == run.epochs):
         record.update(_validate(run))
     if run.world.is_main:
         images = steps * run.config.batch_size * run.world.world_size
@@ -126,7 +141,11 @@ def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params
         outputs = [outputs]
     # The loss in float32 even under bf16 autocast (multiscale_loss upcasts every output).
     loss = multiscale_loss(
-        outputs, target, fft_weight=config.fft_weight, all_scales=config.all_scales
+        outputs,
+        target,
+        fft_weight=config.fft_weight,
+        all_scales=config.all_scales,
+        pixel=config.pixel_loss,
     )
     optimizer.zero_grad(set_to_none=True)
     loss.backward()

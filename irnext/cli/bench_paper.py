@@ -1,0 +1,119 @@
+"""The paper profile's choices for `irnext bench`: whose recipe a cell trains with, and how an
+official weights file is scored (its authors' test-time wrapper and protocol).
+
+`recipe: own` (the papers' protocol) gives each model its authors' recipe for the task
+(`irnext.training.recipes`), refused where none is published or the loop cannot honour it;
+`recipe: shared` (the default: the controlled comparison) gives every model of a task the one
+recipe `paper.TASK.recipe`. The mode is stored with each checkpoint (`--recipe-mode`), so every
+number trained under it carries the label.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from irnext.errors import InputError
+
+RECIPE_MODES = ("own", "shared")
+# In `own` mode `train` may set only how a run executes, never what it learns.
+OWN_MODE_TRAIN_KEYS = ("num_workers",)
+
+
+def recipe_mode(params: dict[str, Any]) -> str:
+    mode = params.get("recipe", "shared")
+    if mode not in RECIPE_MODES:
+        raise InputError(f"params.yaml: recipe = {mode!r}; expected one of {RECIPE_MODES}")
+    return mode
+
+
+def cell_recipe(params: dict[str, Any], task: str, model: str, shared: str | None) -> list[str]:
+    """`irnext train` flags naming the cell's recipe and its mode ([] on the synthetic
+    benchmark, whose recipe is the `train` section alone)."""
+    from irnext.training.recipes import own_recipe
+
+    if params.get("benchmark") != "paper":
+        return []
+    mode = recipe_mode(params)
+    if mode == "shared":
+        if not shared:
+            raise InputError(
+                f"params.yaml: paper.{task}.recipe is not set: `recipe: shared` trains every "
+                f"model of {task} with that one recipe"
+            )
+        return ["--recipe", shared, "--recipe-mode", mode]
+    extra = sorted(set(params.get("train") or {}) - set(OWN_MODE_TRAIN_KEYS))
+    if extra:
+        raise InputError(
+            f"params.yaml: train.{extra[0]} would change the authors' recipes of `recipe: own`; "
+            f"only {', '.join(OWN_MODE_TRAIN_KEYS)} may be set there"
+        )
+    return ["--recipe", own_recipe(model, task), "--recipe-mode", mode]
+
+
+PRETRAINED_KEYS = {"weights", "kind", "task"}
+PRETRAINED_OPTIONAL = {"tlc", "protocol"}
+
+
+def check_pretrained(entry: Any, where: str) -> None:
+    if not isinstance(entry, dict) or not set(entry) >= PRETRAINED_KEYS:
+        raise InputError(f"{where}: expected a mapping with keys weights, kind and task")
+    unknown = sorted(set(entry) - PRETRAINED_KEYS - PRETRAINED_OPTIONAL)
+    if unknown:
+        allowed = sorted(PRETRAINED_KEYS | PRETRAINED_OPTIONAL)
+        raise InputError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(allowed)}")
+    if not isinstance(entry.get("tlc", False), bool):
+        raise InputError(f"{where}.tlc = {entry['tlc']!r}; expected true or false")
+
+
+def scoring_runs(entry: dict[str, Any], dataset: str) -> list[tuple[list[str], str]]:
+    """(`irnext evaluate` flags, output folder name) of one test set: under the release's
+    protocol (`protocol`, default the dataset's own) and, where that differs, also under the
+    suite's uniform protocol (the dataset's own) in DATASET-uniform, so both are reported."""
+    from irnext.data.layouts import dataset_info
+    from irnext.metrics.protocols import list_protocols
+
+    test_time = ["--tlc"] if entry.get("tlc") else []
+    release = entry.get("protocol")
+    if release is None or release == dataset_info(dataset).protocol:
+        return [(test_time, dataset)]
+    if release not in list_protocols():
+        raise InputError(f"pretrained protocol {release!r}: expected one of {list_protocols()}")
+    return [
+        ([*test_time, "--protocol", str(release)], dataset),
+        (test_time, f"{dataset}-uniform"),
+    ]
+
+
+def missing_files(params: dict[str, Any], roots: dict[str, Any], *, datasets: str) -> list[str]:
+    """Every dataset root and weights file the `paper` profile reads that is not there, one
+    line each, so a run never stops at the first one hours in ([] for other benchmarks)."""
+    from pathlib import Path
+
+    if params.get("benchmark") != "paper":
+        return []
+    paper = params.get("paper") or {}
+    needed: dict[str, str] = {}  # dataset -> what reads it
+    for task in params.get("tasks") or []:
+        spec = paper.get(task) or {}
+        if spec.get("train"):
+            needed.setdefault(spec["train"], f"paper.{task}.train")
+        for name in spec.get("test") or []:
+            needed.setdefault(name, f"paper.{task}.test")
+    problems = []
+    for name, entry in (params.get("pretrained") or {}).items():
+        if not isinstance(entry, dict):
+            continue  # its shape is reported by the pipeline's checks
+        for test in (paper.get(entry.get("task")) or {}).get("test") or []:
+            needed.setdefault(test, f"pretrained.{name}")
+        if entry.get("weights") and not Path(entry["weights"]).is_file():
+            problems.append(
+                f"pretrained.{name}: weights file {entry['weights']} is missing "
+                "(README, Official weights: where to download it)"
+            )
+    for name, reader in needed.items():
+        root = roots.get(name)
+        if root is None:
+            problems.append(f"{datasets}: datasets.{name} is not set (read by {reader})")
+        elif not Path(str(root)).is_dir():
+            problems.append(f"{datasets}: datasets.{name} = {root} is not a folder ({reader})")
+    return problems

@@ -1,0 +1,139 @@
+"""Published vs reproduced: each published figure beside this suite's score of the same official
+weights (the `pretrained` stages, results/pretrained/RELEASE/DATASET[-uniform]/).
+
+A figure of benchmarks/published/quality.yaml takes part when its result names the `release`
+that scores its weights and its block names the test sets it is over (`datasets`; several are
+averaged as the block's `aggregate` says: the plain mean of the set means). One row per
+protocol the weights were scored under: the release's own (where the suite computes it) and the
+suite's uniform one. The difference is reproduced minus published, with the 95 % percentile
+bootstrap interval of the reproduced mean (images resampled within each test set, fixed seed)
+shifted by the published constant. A test set not scored leaves its row without a number,
+saying which set is missing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from irnext.report import stats
+from irnext.report.load import read_per_image
+
+COLUMNS = [
+    "figure", "model", "release", "published (dB)", "published under", "reproduced (dB)",
+    "scored under", "difference (dB)", "95 % CI", "same protocol", "source",
+]  # fmt: skip
+
+
+def stratified_interval(sets: list[np.ndarray], *, resamples: int = stats.RESAMPLES):
+    """(low, high) of the mean of per-set means, images resampled within each set."""
+    rng = np.random.default_rng(stats.SEED)
+    means = np.zeros(resamples)
+    for values in sets:
+        indices = rng.integers(0, values.size, size=(resamples, values.size))
+        means += values[indices].mean(axis=1) / len(sets)
+    tail = 100 * (1 - stats.LEVEL) / 2
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _scorings(folder: Path, datasets: list[str]) -> dict[str, dict[str, Any]]:
+    """protocol -> {dataset: per-image PSNRs} over the runs of one release's folder."""
+    found: dict[str, dict[str, Any]] = {}
+    for dataset in datasets:
+        for run in (folder / dataset, folder / f"{dataset}-uniform"):
+            summary = run / "summary.json"
+            if not summary.is_file():
+                continue
+            protocol = json.loads(summary.read_text())["protocol"]
+            frame = read_per_image(run / "per_image.csv")
+            values = np.asarray(frame["psnr_db"], dtype=np.float64) if frame is not None else None
+            found.setdefault(protocol, {})[dataset] = values
+    return found
+
+
+def _row(block: str, entry: dict, result: dict, protocol: str, sets: dict) -> list:
+    published = float(result["psnr_db"])
+    head = [block, result["model"], result["release"], f"{published:.2f}"]
+    head.append(result.get("protocol", entry.get("protocol", "?")))
+    missing = [d for d in entry["datasets"] if sets.get(d) is None]
+    if missing:
+        numbers = [f"missing: {', '.join(missing)}", protocol, "-", "-"]
+    else:
+        arrays = [sets[d] for d in entry["datasets"]]
+        reproduced = float(np.mean([a.mean() for a in arrays]))
+        low, high = stratified_interval(arrays)
+        numbers = [f"{reproduced:.2f}", protocol, f"{reproduced - published:+.2f}"]
+        numbers.append(f"[{low - published:+.2f}, {high - published:+.2f}]")
+    same = "yes" if protocol == head[-1] else "no"
+    return head + numbers + [same, result.get("source", "?")]
+
+
+def published_vs_reproduced(results: Path, published: dict[str, Any]) -> pd.DataFrame:
+    """The table's rows (see the module's docstring); empty when no release was scored."""
+    rows = []
+    for block, entry in published.items():
+        if not isinstance(entry, dict) or "datasets" not in entry:
+            continue
+        for result in entry.get("results", []):
+            folder = results / "pretrained" / str(result.get("release"))
+            if "release" not in result or not folder.is_dir():
+                continue
+            for protocol, sets in sorted(_scorings(folder, entry["datasets"]).items()):
+                rows.append(_row(block, entry, result, protocol, sets))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+EFFECT_COLUMNS = [
+    "release", "dataset", "release protocol", "uniform protocol", "metric", "release score",
+    "uniform score", "difference", "95 % CI", "images",
+]  # fmt: skip
+
+
+def protocol_effects(results: Path) -> pd.DataFrame:
+    """Per release and test set scored under two protocols (DATASET and DATASET-uniform), per
+    metric: the release's protocol minus the suite's, paired image by image, with its
+    bootstrap interval (PSNR often agrees; SSIM windows and pooling differ most)."""
+    rows = []
+    for uniform in sorted((results / "pretrained").glob("*/*-uniform")):
+        own = uniform.with_name(uniform.name.removesuffix("-uniform"))
+        runs = [json.loads((r / "summary.json").read_text()) for r in (own, uniform)]
+        frames = [read_per_image(r / "per_image.csv") for r in (own, uniform)]
+        for metric in ("psnr_db", "ssim"):
+            scores = [frame[metric].to_dict() for frame in frames]
+            diff = stats.paired_difference(*scores)
+            means = [f"{run['means'][metric]:.4f}" for run in runs]
+            head = [uniform.parent.name, own.name, runs[0]["protocol"], runs[1]["protocol"]]
+            ci = f"[{diff.low:+.4f}, {diff.high:+.4f}]"
+            rows.append([*head, metric, *means, f"{diff.mean:+.4f}", ci, diff.count])
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+
+def section(results: Path, published: dict[str, Any], table) -> str:
+    """The report's Markdown section ('' when no official weights were scored)."""
+    frame, effects = published_vs_reproduced(results, published), protocol_effects(results)
+    if frame.empty and effects.empty:
+        return ""
+    return "\n".join(
+        [
+            "## Published vs reproduced (official weights)",
+            "",
+            "Each published figure beside this suite's score of the same released weights, "
+            "under the protocol each number was taken with. `difference` is reproduced minus "
+            "published; its 95 % interval resamples the test images (within each set). Only "
+            "rows with `same protocol: yes` measure the reproduction; the others show what the "
+            "protocol alone moves.",
+            "",
+            table(frame, "published_vs_reproduced") if not frame.empty else "(no figure)",
+            "",
+            "What the protocol alone moves: the same restorations scored under the release's "
+            "protocol and the suite's uniform one, paired image by image (release minus "
+            "uniform).",
+            "",
+            table(effects, "protocol_effects") if not effects.empty else "(one protocol each)",
+        ]
+    )

@@ -1,0 +1,177 @@
+"""Published figures with their sources and protocols, and the published-vs-reproduced table
+rendered from official-format weight files scored on miniature copies of the real layouts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from irnext.cli import main
+from irnext.data import write_image
+from irnext.models.registry import create_model
+from irnext.report import stats
+from irnext.report.published import published_vs_reproduced, stratified_interval
+
+REPO = Path(__file__).resolve().parents[1]
+QUALITY = yaml.safe_load((REPO / "benchmarks/published/quality.yaml").read_text())
+
+
+def _result(block: str, model: str) -> dict:
+    return next(r for r in QUALITY[block]["results"] if r["model"] == model)
+
+
+def test_the_corrected_figures_carry_their_source_and_protocol():
+    uformer = _result("gopro", "uformer-b")
+    # FFTformer (Kong et al., CVPR 2023), Table 1: Uformer-B 33.06 / 0.967 on GoPro.
+    assert (uformer["psnr_db"], uformer["ssim"]) == (33.06, 0.967)
+    assert "FFTformer" in uformer["source"] and "32.97" in uformer["note"]
+    assert "scikit-image" in uformer["protocol"] and uformer["comparable"] is False
+    nafnet = _result("gopro", "nafnet-w64")  # BasicSR Python metrics, with TLC
+    assert nafnet["protocol"] == "basicsr_rgb" and "TLC" in nafnet["note"]
+    maxim = _result("sots-indoor", "maxim-2s")  # PSNR on unclipped float output
+    assert maxim["protocol"] != "dehaze_pooled" and maxim["comparable"] is False
+    assert all(
+        "protocol" in r and "comparable" in r for e in QUALITY.values() for r in e["results"]
+    )
+    cost = yaml.safe_load((REPO / "benchmarks/published/cost.yaml").read_text())
+    assert "ICML" not in cost["models"]["irnext-dehaze"]["source"]  # its tables were not read
+
+
+def test_every_release_named_by_a_figure_is_a_pretrained_entry_of_the_paper_profile():
+    paper = yaml.safe_load((REPO / "profiles/paper.yaml").read_text())
+    for entry in QUALITY.values():
+        for result in entry["results"]:
+            if "release" in result:
+                release = paper["pretrained"][result["release"]]
+                assert set(entry["datasets"]) <= set(paper["paper"][release["task"]]["test"])
+
+
+def test_the_stratified_interval_of_one_set_is_the_bootstrap_of_its_mean():
+    values = np.random.default_rng(1).normal(30, 2, 40)
+    one = stats.bootstrap_mean(values)
+    assert stratified_interval([values]) == pytest.approx((one.low, one.high))
+    low, high = stratified_interval([values, values + 10])
+    assert low < values.mean() + 5 < high  # the mean of the two set means lies inside
+
+
+def _gopro(root: Path) -> None:
+    """GOPRO_Large's test layout in miniature: test/SCENE/blur and test/SCENE/sharp."""
+    rng = np.random.default_rng(3)
+    for index in range(1, 4):
+        sharp = rng.random((64, 64, 3)).astype(np.float32)
+        scene = root / "test" / "GOPR0384_11_00"
+        write_image(scene / "sharp" / f"{index:06d}.png", sharp)
+        write_image(scene / "blur" / f"{index:06d}.png", np.clip(0.8 * sharp + 0.1, 0, 1))
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """NAFNet weights in the official BasicSR format ({'params': state_dict}) scored by the
+    paper profile's `nafnet-gopro-w64` entry (TLC, basicsr_rgb and the suite's protocol);
+    scored once for the module (the tests only read the results)."""
+    tmp_path = tmp_path_factory.mktemp("scored")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        _score(tmp_path)
+    return tmp_path
+
+
+def _score(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    (tmp_path / "weights").mkdir()
+    state = create_model("nafnet-mini").net.state_dict()
+    torch.save({"params": state}, tmp_path / "weights" / "NAFNet-GoPro-width64.pth")
+    _gopro(tmp_path / "GoPro")
+    roots = {"gopro": str(tmp_path / "GoPro")}
+    (tmp_path / "datasets.yaml").write_text(yaml.safe_dump({"datasets": roots}))
+    params = yaml.safe_load((REPO / "profiles/paper.yaml").read_text())
+    params["paper"]["motion-blur"]["test"] = ["gopro"]
+    params["evaluate"]["device"] = "cpu"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["bench", "pretrained", "--name", "nafnet-gopro-w64"]) == 0
+
+
+@pytest.mark.slow  # scores official-format weights (once per module)
+def test_published_vs_reproduced_from_official_weights(scored):
+    folder = scored / "results/pretrained/nafnet-gopro-w64"
+    release = json.loads((folder / "gopro/summary.json").read_text())
+    uniform = json.loads((folder / "gopro-uniform/summary.json").read_text())
+    assert release["model"].endswith("+tlc") and uniform["model"].endswith("+tlc")
+    assert (release["protocol"], uniform["protocol"]) == ("basicsr_rgb", "matlab_rgb3d")
+    published = {
+        "gopro": {
+            "protocol": "matlab_rgb3d",
+            "datasets": ["gopro"],
+            "results": [
+                {
+                    "model": "nafnet-w64",
+                    "psnr_db": 20.0,
+                    "protocol": "basicsr_rgb",
+                    "source": "a test",
+                    "release": "nafnet-gopro-w64",
+                },
+            ],  # fmt: skip
+        }
+    }
+    table = published_vs_reproduced(scored / "results", published).set_index("scored under")
+    assert list(table.index) == ["basicsr_rgb", "matlab_rgb3d"]
+    for protocol, run in (("basicsr_rgb", "gopro"), ("matlab_rgb3d", "gopro-uniform")):
+        psnr = pd.read_csv(folder / run / "per_image.csv")["psnr_db"].mean()
+        row = table.loc[protocol]
+        assert row["reproduced (dB)"] == f"{psnr:.2f}"
+        assert row["difference (dB)"] == f"{psnr - 20.0:+.2f}"
+        assert row["same protocol"] == ("yes" if protocol == "basicsr_rgb" else "no")
+        low, high = (float(x) for x in row["95 % CI"].strip("[]").split(","))
+        assert low <= psnr - 20.0 <= high
+
+
+@pytest.mark.slow  # scores official-format weights (once per module)
+def test_an_unscored_test_set_is_named_not_skipped(scored):
+    published = {
+        "average": {
+            "datasets": ["gopro", "hide"],
+            "results": [{"model": "m", "psnr_db": 30.0, "release": "nafnet-gopro-w64"}],
+        }
+    }
+    table = published_vs_reproduced(scored / "results", published)
+    assert (table["reproduced (dB)"] == "missing: hide").all() and len(table) == 2
+
+
+@pytest.mark.slow  # scores official-format weights (once per module)
+def test_the_report_shows_the_table(scored, tmp_path):
+    published = tmp_path / "published"
+    published.mkdir()
+    quality = {"gopro": {**QUALITY["gopro"], "datasets": ["gopro"]}}
+    (published / "quality.yaml").write_text(yaml.safe_dump(quality))
+    out = tmp_path / "report.md"
+    args = ["--results", str(scored / "results"), "--out", str(out), "--published", str(published)]
+    assert main(["report", *args]) == 0
+    text = out.read_text()
+    assert "## Published vs reproduced (official weights)" in text
+    assert "33.69" in text.split("## Published vs reproduced")[1]
+
+
+@pytest.mark.slow  # reads the module's scored weights
+def test_the_protocol_effect_is_paired_image_by_image(scored):
+    from irnext.report.published import protocol_effects
+
+    folder = scored / "results/pretrained/nafnet-gopro-w64"
+    table = protocol_effects(scored / "results").set_index("metric")
+    assert list(table.index) == ["psnr_db", "ssim"]
+    assert set(table["release"]) == {"nafnet-gopro-w64"} and set(table["dataset"]) == {"gopro"}
+    assert set(table["release protocol"]) == {"basicsr_rgb"}
+    assert set(table["uniform protocol"]) == {"matlab_rgb3d"}
+    own, uniform = (pd.read_csv(folder / r / "per_image.csv") for r in ("gopro", "gopro-uniform"))
+    for metric in ("psnr_db", "ssim"):
+        by_hand = (own[metric] - uniform[metric]).mean()  # the same images in the same order
+        assert table.loc[metric, "difference"] == f"{by_hand:+.4f}"
+        assert table.loc[metric, "images"] == 3
+    # Both protocols take PSNR on uint8 RGB; their SSIMs differ (3-D volume vs per channel).
+    assert table.loc["psnr_db", "difference"] in ("+0.0000", "-0.0000")
+    assert table.loc["ssim", "difference"] not in ("+0.0000", "-0.0000")
