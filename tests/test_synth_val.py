@@ -54,12 +54,12 @@ def test_validation_crops_and_draws_differ_from_training_ones(built):
         assert all(not np.array_equal(image, other) for other in train), path.name
 
 
-def test_validation_split_opens_as_a_dataset_and_leaves_train_and_test_unchanged(
-    built, tmp_path
-):
+def test_validation_split_opens_as_a_dataset_and_leaves_train_and_test_unchanged(built, tmp_path):
     out, _ = built
     assert len(open_dataset("synth-rain", out, split="val")) == 5
-    without = build_benchmark(task="rain", out=tmp_path / "r", train_count=6, test_count=2, size_px=32)
+    without = build_benchmark(
+        task="rain", out=tmp_path / "r", train_count=6, test_count=2, size_px=32
+    )
     assert not (tmp_path / "r" / "val").exists()
     for split in ("train", "test"):  # adding a validation split changes no other pair
         for path in sorted((out / split / "input").glob("*.png")):
