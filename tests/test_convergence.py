@@ -239,3 +239,26 @@ def test_a_task_with_an_unknown_verdict_shows_no_architecture_result(tmp_path):
     assert "at 216 steps, convergence not shown (`b` unknown)" in snow
     assert "not an architecture result" in snow
     assert "| snow | b | 1 | 216 | 29.00 | - | unknown |" in text
+
+
+def test_the_report_writes_every_runs_verdict_as_csv(tmp_path):
+    import pandas as pd
+
+    from irnext.report import render_report
+
+    results = tmp_path / "results"
+    _write(results, _record("rain", "a", 0, [20.0 + k for k in range(8)]))
+    _write(results, _record("rain", "a", 1, [30.0] * 8))
+    render_report(results, results / "report.md")
+    table = pd.read_csv(results / "tables" / "plateau.csv")
+    assert list(table["verdict"]) == ["improving", "plateaued"]
+    assert table["gain_db"].tolist() == pytest.approx([2.0, 0.0])  # 1 dB per 27 steps x 54
+
+
+def test_records_can_be_limited_to_the_profiles_cells(tmp_path):
+    from irnext.report.convergence import read_records
+
+    _write(tmp_path, _record("rain", "a", 0, [30.0] * 8))
+    _write(tmp_path, _record("rain", "stale", 0, [30.0] * 8))
+    assert len(read_records(tmp_path)) == 2
+    assert [r["model"] for r in read_records(tmp_path, {("rain", "a", 0)})] == ["a"]

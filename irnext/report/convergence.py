@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +84,19 @@ def combined(verdicts: Iterable[str]) -> str:
     return next(v for v in ("improving", "unknown", "plateaued") if v in found)
 
 
-def read_records(results: str | Path) -> list[dict[str, Any]]:
-    """Every convergence record under RESULTS/convergence, sorted by task, model and seed."""
+def read_records(
+    results: str | Path, cells: Collection[tuple[str, str, int]] | None = None
+) -> list[dict[str, Any]]:
+    """The convergence records under RESULTS/convergence, sorted by task, model and seed;
+    with `cells`, only those of these (task, model, seed) (a profile's current cells)."""
     found = []
     for path in sorted(Path(results).glob("convergence/*/*.json")):
         record = json.loads(path.read_text())
         missing = [k for k in ("task", "model", "seed", "steps", "validations") if k not in record]
         if missing:
             raise InputError(f"{path}: missing keys {missing} of a convergence record")
-        found.append(record)
+        if cells is None or (record["task"], record["model"], record["seed"]) in cells:
+            found.append(record)
     return sorted(found, key=lambda r: (r["task"], r["model"], r["seed"]))
 
 

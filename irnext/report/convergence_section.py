@@ -93,6 +93,15 @@ def _ranking_line(task: str, models: list[dict[str, Any]], test_psnr: dict) -> s
     )
 
 
+def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """The per-run verdicts as CSV (full-precision numbers: results are data)."""
+    import pandas as pd
+
+    from irnext.io import atomic_write_text
+
+    return atomic_write_text(path, pd.DataFrame(list(rows)).to_csv(index=False))
+
+
 def _signed(gain: float | None) -> str:
     return "-" if gain is None else f"{gain:+.2f}"
 
@@ -127,7 +136,9 @@ def render(results: Path, data: dict[str, Any], context) -> str:
     if not any(r["validations"] for r in records):
         return "## Convergence\n\n(no validation curves found: the profile sets no " \
             "train.val_every_steps, or no cell has run)"  # fmt: skip
-    models = convergence.model_verdicts(convergence.plateau_verdicts(records))
+    runs = convergence.plateau_verdicts(records)
+    models = convergence.model_verdicts(runs)
+    verdicts = write_csv(runs, context.table.folder / "plateau.csv")
     steps = validation_figure(records, context.figures / "validation_steps.png", x="steps")
     compute = validation_figure(records, context.figures / "validation_compute.png", x="compute")
     rows = [
@@ -145,6 +156,8 @@ def render(results: Path, data: dict[str, Any], context) -> str:
         INTRO,
         "",
         context.table(frame(header, rows), "convergence"),
+        "",
+        f"Every run's verdict, gain and reason: `{context.link(verdicts)}`.",
         "",
         *(_ranking_line(t, [m for m in models if m["task"] == t], test_psnr) for t in tasks),
         "",
