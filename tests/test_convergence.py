@@ -262,3 +262,32 @@ def test_records_can_be_limited_to_the_profiles_cells(tmp_path):
     _write(tmp_path, _record("rain", "stale", 0, [30.0] * 8))
     assert len(read_records(tmp_path)) == 2
     assert [r["model"] for r in read_records(tmp_path, {("rain", "a", 0)})] == ["a"]
+
+
+@pytest.mark.slow
+def test_a_miniature_cell_validates_and_records_its_curve(tmp_path, monkeypatch):
+    import yaml
+
+    import irnext.cli
+    from irnext.data.synth import build_benchmark
+
+    params = load_params(Path("profiles/default.yaml"))
+    params.update(tasks=["haze"], models=["irnext-mini"], seeds=[0])
+    params["synth"].update(train_count=4, test_count=1, val_count=2, size_px=32)
+    params["train"].update(epochs=2, batch_size=2, patch_size=32, val_every_steps=1)
+    params["evaluate"]["device"] = "cpu"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    build_benchmark(task="haze", out="data/synth/haze", **_synth_kwargs(params["synth"]))
+    argv = ["bench", "cell", "--task", "haze", "--model", "irnext-mini", "--seed", "0"]
+    assert irnext.cli.main(argv) == 0
+    record = json.loads(Path("results/convergence/haze/irnext-mini-s0.json").read_text())
+    assert [v["step"] for v in record["validations"]] == [1, 2, 3, 4]  # 2 epochs x 2 steps
+    assert record["steps"] == 4 and record["train_macs_per_step"] == 3 * record["forward_macs"]
+    assert Path("models/haze/irnext-mini-s0.pt").is_file()
+    assert not Path("models/haze/irnext-mini-s0.best.pt").exists()  # the last is compared
+
+
+def _synth_kwargs(synth: dict) -> dict:
+    keys = ("seed", "train_count", "test_count", "val_count", "size_px")
+    return {key: synth[key] for key in keys}

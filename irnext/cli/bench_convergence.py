@@ -39,8 +39,12 @@ def validation_flags(params: dict[str, Any]) -> list[str]:
 def record_cell(params: dict[str, Any], args, paths: dict[str, Path]) -> None:
     """After a cell's training: its convergence record, when the profile validates."""
     from irnext.cli.bench import resolve_model
+    from irnext.training.outputs import best_path
 
     if validation_flags(params):
+        # The best-by-validation checkpoint `irnext train` wrote is never compared (the last
+        # is), and is no declared output of the stage: it is not left behind.
+        best_path(paths["checkpoint"]).unlink(missing_ok=True)
         write_convergence(
             history=paths["history"],
             out=paths["convergence"],
