@@ -12,6 +12,10 @@ slope, rather than best-of-quarter minus the value at 3/4, because validation PS
 hundred steps jitters by tenths of a dB: the best of several noisy values minus one of them is
 positive even on a flat curve, while the slope of a flat noisy curve is near zero.
 
+Under a schedule that decays the learning rate to nearly zero at the budget (the recipes'
+cosine), a plateau is the schedule's end as much as the model's: it says "converged for this
+schedule", never "a longer schedule would gain nothing".
+
 A convergence record (`results/convergence/<task>/<model>-s<seed>.json`, written by the
 pipeline's cell, irnext.cli.bench_convergence) holds one run's validation curve and its training
 compute; this module reads only such records (plain data), never model code.

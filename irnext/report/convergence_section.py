@@ -80,8 +80,8 @@ def _ranking_line(task: str, models: list[dict[str, Any]], test_psnr: dict) -> s
     unknown = [f"`{m['model']}`" for m in models if m["verdict"] == "unknown"]
     if not improving and not unknown:
         return (
-            f"- **{task}**: every model had plateaued by {steps} steps; ranking by {source} "
-            f"PSNR: {order}."
+            f"- **{task}**: every model had plateaued by {steps} steps, at the end of this "
+            f"schedule; ranking by {source} PSNR: {order}."
         )
     if improving:
         label = f"at {steps} steps, still improving ({', '.join(improving)} not plateaued)"
@@ -126,7 +126,11 @@ INTRO = (
     "with several seeds it has plateaued only when every seed has. Training compute is the "
     "step times the training MACs per step: the forward MACs of one training batch times 3 "
     "for forward and backward (docs/training.md). Curves: mean over seeds, band: the seeds' "
-    "range."
+    "range. Two limits: the learning rate follows a cosine to nearly zero at the end of the "
+    "budget, so a curve flattens in its last quarter partly because the steps shrink; "
+    "*plateaued* means converged for this schedule, not that a longer schedule would gain "
+    "nothing. And the validation images are new crops of the training photographs: they show "
+    "how far the fit has gone, while the test scenes measure generalisation."
 )
 
 
