@@ -160,6 +160,13 @@ def test_a_paper_profile_with_validation_steps_is_refused():
         validation_flags(params)
 
 
+def test_validation_without_a_val_split_is_refused_before_training():
+    params = load_params(Path("profiles/default.yaml"))
+    params["synth"]["val_count"] = 0
+    with pytest.raises(InputError, match="synth.val_count = 0"):
+        validation_flags(params)
+
+
 def test_the_convergence_record_keeps_the_validation_curve():
     history = {
         "steps": 54,

@@ -33,6 +33,11 @@ def validation_flags(params: dict[str, Any]) -> list[str]:
             f"{section(params, 'benchmark')!r} has no validation split (the paper's training "
             "sets publish none; docs/training.md); remove the key"
         )
+    if not section(params, "synth", "val_count"):
+        raise InputError(
+            f"params.yaml: train.{VAL_KEY} = {every} but synth.val_count = 0: the cells "
+            "validate on the val split it builds; set synth.val_count >= 1 or remove the key"
+        )
     return ["--val-split", VAL_SPLIT, "--val-every-steps", str(every)]
 
 
