@@ -239,5 +239,5 @@ def _run(args: argparse.Namespace) -> int:
     if args.cell == "cell" and not args.dry_run:
         paths = cell_paths(args.task, args.model, args.seed)
         bench_more.write_curve(paths["history"], paths["curve"])
-        record_cell(params, args, paths)  # the validation curve and training compute
+        record_cell(args, paths)  # the validation curve and training compute
     return 0

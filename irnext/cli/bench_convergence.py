@@ -41,23 +41,23 @@ def validation_flags(params: dict[str, Any]) -> list[str]:
     return ["--val-split", VAL_SPLIT, "--val-every-steps", str(every)]
 
 
-def record_cell(params: dict[str, Any], args, paths: dict[str, Path]) -> None:
-    """After a cell's training: its convergence record, when the profile validates."""
+def record_cell(args, paths: dict[str, Path]) -> None:
+    """After a cell's training: its convergence record, written by every profile (one that
+    does not validate records no validations, and its verdicts read `unknown`)."""
     from irnext.cli.bench import resolve_model
     from irnext.training.outputs import best_path
 
-    if validation_flags(params):
-        # The best-by-validation checkpoint `irnext train` wrote is never compared (the last
-        # is), and is no declared output of the stage: it is not left behind.
-        best_path(paths["checkpoint"]).unlink(missing_ok=True)
-        write_convergence(
-            history=paths["history"],
-            out=paths["convergence"],
-            task=args.task,
-            model=args.model,
-            seed=args.seed,
-            resolved=resolve_model(args.model, args.task),
-        )
+    # The best-by-validation checkpoint `irnext train` wrote is never compared (the last is),
+    # and is no declared output of the stage: it is not left behind.
+    best_path(paths["checkpoint"]).unlink(missing_ok=True)
+    write_convergence(
+        history=paths["history"],
+        out=paths["convergence"],
+        task=args.task,
+        model=args.model,
+        seed=args.seed,
+        resolved=resolve_model(args.model, args.task),
+    )
 
 
 def write_convergence(
