@@ -298,3 +298,19 @@ def test_a_miniature_cell_validates_and_records_its_curve(tmp_path, monkeypatch)
 def _synth_kwargs(synth: dict) -> dict:
     keys = ("seed", "train_count", "test_count", "val_count", "size_px")
     return {key: synth[key] for key in keys}
+
+
+def test_the_dvc_plot_of_a_cell_is_its_validation_psnr_not_its_loss(tmp_path):
+    from irnext.cli.bench_more import write_curve
+
+    history = tmp_path / "h.json"
+    history.write_text(
+        json.dumps(
+            {
+                "epochs": [{"epoch": 1, "loss": 0.9, "steps": 4}],
+                "validations": [{"step": 2, "epoch": 0, "val_psnr_db": 20.0, "val_ssim": 0.5}],
+            }
+        )
+    )
+    write_curve(history, tmp_path / "curve.json")
+    assert json.loads((tmp_path / "curve.json").read_text()) == [{"step": 2, "val_psnr_db": 20.0}]
