@@ -11,6 +11,7 @@ from typing import Any
 
 from irnext.report import convergence
 from irnext.report.figures import plt, save
+from irnext.report.sections import Context
 from irnext.report.tables import frame
 
 UNITS = ((1e15, "PMACs"), (1e12, "TMACs"), (1e9, "GMACs"), (1.0, "MACs"))
@@ -134,7 +135,7 @@ INTRO = (
 )
 
 
-def render(results: Path, data: dict[str, Any], context) -> str:
+def render(results: Path, data: dict[str, Any], context: Context) -> str:
     """The section's Markdown (figures and table written beside the report)."""
     records = convergence.read_records(results)
     if not any(r["validations"] for r in records):
