@@ -82,7 +82,8 @@ def _ranking_line(task: str, models: list[dict[str, Any]], test_psnr: dict) -> s
     if not improving and not unknown:
         return (
             f"- **{task}**: every model had plateaued by {steps} steps, at the end of this "
-            f"schedule; ranking by {source} PSNR: {order}."
+            f"schedule; ranking by {source} PSNR: {order}. Converged for this schedule; not "
+            "shown to hold at a longer budget."
         )
     if improving:
         label = f"at {steps} steps, still improving ({', '.join(improving)} not plateaued)"
