@@ -115,18 +115,25 @@ def cell_paths(task: str, model: str, seed: int) -> dict[str, Path]:
         "timing": Path("results/train") / task / f"{stem}.run.json",
         "curve": Path("results/plots/train") / task / f"{stem}.json",  # a DVC plot
         "evaluate": Path("results/evaluate") / task / stem,
+        "convergence": Path("results/convergence") / task / f"{stem}.json",
     }
 
 
 def recipe_flags(params: dict[str, Any]) -> list[str]:
     """The profile's recipe as `irnext train` flags, identical for every model and task."""
+    from irnext.cli.bench_convergence import VAL_KEY
+
     flags = []
     for key, value in dict(section(params, "train")).items():
+        if key == VAL_KEY:  # validation: the cell's own flags (bench_convergence)
+            continue
         flags += [f"--{key.replace('_', '-')}", _flag_value(value)]
     return flags
 
 
 def train_command(params: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    from irnext.cli.bench_convergence import validation_flags
+
     data = task_data(params, args.task, args.datasets)
     paths = cell_paths(args.task, args.model, args.seed)
     command = ["train", "--model", resolve_model(args.model, args.task)]
@@ -134,7 +141,7 @@ def train_command(params: dict[str, Any], args: argparse.Namespace) -> list[str]
     if data.get("split"):
         command += ["--split", data["split"]]
     command += cell_recipe(params, args.task, args.model, data["recipe"])
-    command += recipe_flags(params)
+    command += recipe_flags(params) + validation_flags(params)
     command += ["--seed", str(args.seed), "--out", str(paths["checkpoint"])]
     return command + ["--history", str(paths["history"]), "--timing", str(paths["timing"])]
 
@@ -217,6 +224,7 @@ def check_requirements(params: dict[str, Any], source: Path) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from irnext.cli import bench_more, main
+    from irnext.cli.bench_convergence import record_cell
     from irnext.cli.params import check_params
 
     params = load_params(args.params)
@@ -237,4 +245,5 @@ def _run(args: argparse.Namespace) -> int:
     if args.cell == "cell" and not args.dry_run:
         paths = cell_paths(args.task, args.model, args.seed)
         bench_more.write_curve(paths["history"], paths["curve"])
+        record_cell(args, paths)  # the validation curve and training compute
     return 0

@@ -111,9 +111,12 @@ def pretrained_commands(params: dict[str, Any], name: str, tests) -> list[list[s
 
 
 def write_curve(history: Path, curve: Path) -> None:
-    """The loss per epoch of a training history, as a DVC plot (a list of records)."""
+    """The validation PSNR by step of a training history, as a DVC plot (a list of records;
+    empty for a profile that does not validate). Not the training loss: IRNeXt's sums three
+    output scales, the baselines' is one, so `dvc plots show` would set unlike values side by
+    side."""
     from irnext.io import atomic_write_json
 
-    epochs = json.loads(history.read_text())["epochs"]
-    points = [{"epoch": record["epoch"], "loss": record["loss"]} for record in epochs]
+    checks = json.loads(history.read_text()).get("validations") or []
+    points = [{"step": v["step"], "val_psnr_db": v["val_psnr_db"]} for v in checks]
     atomic_write_json(curve, points, indent=1)

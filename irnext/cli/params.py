@@ -94,6 +94,7 @@ SCHEMA: dict[str, Any] = {
         "train_count": _count(),
         "test_count": _count(),
         "size_px": _count(),
+        "val_count": _count(0),  # validation pairs of the training photographs
     },
     "train": _optional(
         {
@@ -107,6 +108,7 @@ SCHEMA: dict[str, Any] = {
             "fft_weight": Key(float, low=0),
             "precision": Key(str, choices=lambda base: ["fp32", "bf16"]),
             "num_workers": Key(int, low=0, also=("auto",)),  # TrainConfig's loader processes
+            "val_every_steps": _count(),  # validate on synth val/ (irnext.cli.bench_convergence)
         }
     ),
     "evaluate": {"device": Key(str)},

@@ -51,7 +51,7 @@ RAIN13K_HELP = (
     + "\n  ({root} is train/Rain13K of the MPRNet/Restormer distribution)"
 )
 SYNTH_HELP = (
-    SPLIT_HELP.format(root="{root}", splits="train|test", inp="input", tgt="target")
+    SPLIT_HELP.format(root="{root}", splits="train|val|test", inp="input", tgt="target")
     + "\n  manifest.json   (written by `irnext data synth`)"
 )
 

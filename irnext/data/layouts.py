@@ -267,7 +267,7 @@ def _snow_and_synth() -> list[Layout]:
                 f"synth-{task_name}",
                 task,
                 protocol,
-                ("train", "test"),
+                ("train", "val", "test"),
                 sides=(("input", "target"),),
                 help_text=trees.SYNTH_HELP,
             )

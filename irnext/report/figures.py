@@ -133,56 +133,48 @@ def _scaling_line(ax_time, ax_memory, rows, model: str, device: str) -> None:
 
 
 def training_curves(histories: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Training loss against the step, one panel per task, one line per model and seed; the
-    validation PSNR (where the history has one) dashed on the right-hand axis."""
+    """Validation PSNR against the step, one panel per task, one line per model and seed.
+
+    Training losses are not drawn: IRNeXt's is the sum over its three output scales, the
+    baselines' a single-scale loss, so the two are not one quantity on one axis. A task whose
+    histories hold no validation says so in its panel."""
     tasks = sorted({h["task"] for h in histories})
     columns = min(3, len(tasks))
     rows = -(-len(tasks) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(4.8 * columns, 3.2 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks):
         _task_curves(ax, sorted((h for h in histories if h["task"] == task), key=_order))
-        ax.set(xlabel="step", ylabel="training loss", yscale="log", title=task)
+        ax.set(xlabel="step", ylabel="validation PSNR (dB)", title=task)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(tasks) :]:
-        ax.axis("off")
+        fig.delaxes(ax)
     return save(fig, path)
 
 
 def _task_curves(ax, histories: Sequence[dict[str, Any]]) -> None:
     colours: dict[str, Any] = {}
-    validation = None
     for h in histories:
-        steps, losses = curve(h["history"])
-        colour = colours.get(h["model"])
-        line = ax.plot(steps, losses, lw=1, color=colour, label=None if colour else h["model"])
-        colours.setdefault(h["model"], line[0].get_color())
         checks = [v for v in h["history"].get("validations") or [] if "val_psnr_db" in v]
-        if checks:
-            validation = validation or ax.twinx()
-            validation.plot(
-                [v["step"] for v in checks],
-                [v["val_psnr_db"] for v in checks],
-                ls="--",
-                lw=0.8,
-                color=colours[h["model"]],
-            )
-    if validation is not None:
-        validation.set_ylabel("validation PSNR (dB), dashed")
+        if not checks:
+            continue
+        colour = colours.get(h["model"])
+        line = ax.plot(
+            [v["step"] for v in checks],
+            [v["val_psnr_db"] for v in checks],
+            lw=1,
+            color=colour,
+            label=None if colour else h["model"],
+        )
+        colours.setdefault(h["model"], line[0].get_color())
+    if colours:
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no validation during training\n(losses of different models are\n"
+                "not comparable)", ha="center", va="center", transform=ax.transAxes)  # fmt: skip
 
 
 def _order(history: dict[str, Any]) -> tuple[str, int]:
     return history["model"], history["seed"] if history["seed"] is not None else -1
-
-
-def curve(history: dict[str, Any]) -> tuple[list[int], list[float]]:
-    """(step at the end of each epoch, mean loss of that epoch)."""
-    steps, losses, total = [], [], 0
-    for epoch in history.get("epochs") or []:
-        total += int(epoch.get("steps") or 1)
-        steps.append(total)
-        losses.append(epoch["loss"])
-    return steps, losses
 
 
 def ablation_bars(rows: Sequence[dict[str, Any]], title: str, xlabel: str, path: Path) -> Path:

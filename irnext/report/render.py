@@ -3,6 +3,7 @@
 Reads (each part optional; a missing part is said to be missing, never invented):
     results/synth/<task>.png                       contact sheets of the synthetic benchmark
     results/train/<task>/<model>-s<seed>.json      training histories (+ .run.json timings)
+    results/convergence/<task>/<model>-s<seed>.json validation curves and training compute
     results/evaluate/<task>/<model>[-s<seed>]/     summary.json, per_image.csv, run.json
     results/aggregates/*.json                      Rain13K average, DPDD groups
     results/pretrained/<release>/<dataset>[-uniform]/  official weights (published vs reproduced)
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from irnext.io import atomic_write_text, read_yaml_mapping
-from irnext.report import figures, frames, sections, stats
+from irnext.report import convergence_section, figures, frames, sections, stats
 from irnext.report.frames_cost import published_for_task
 from irnext.report.load import collect
 from irnext.report.published import section as published_vs_reproduced
@@ -47,6 +48,7 @@ def render_report(
         sections.synth(data, context),
         quality(data, context),
         sections.training(data, context),
+        convergence_section.render(results, data, context),
         sections.ablations(data, context),
         sections.cost(data, context),
         sections.published(data, context),

@@ -1,9 +1,13 @@
 """`build_benchmark`: write one task of the offline synthetic benchmark to disk.
 
-Layout (what the synth-* datasets read): `OUT/{train,test}/{input,target}/NAME.png` and
+Layout (what the synth-* datasets read): `OUT/{train,val,test}/{input,target}/NAME.png` and
 `OUT/manifest.json` with every sample's photograph, crop and degradation parameters. Each sample
 draws from its own generator seeded by (seed, task, split, index), so a fixed seed gives
 byte-identical files whatever the order or number of samples built before it.
+
+The validation split holds further crops and degradation draws of the *training* photographs
+(their own generator streams, so no validation pair repeats a training one): validating during
+training never looks at a test scene.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ DEGRADATIONS = {
     "snow": degrade_snow,
 }
 TASK_NAMES = tuple(name for name, _, _ in SYNTH_TASKS)
+# Index of each split in the sample generator's seed; train and test keep their original
+# streams (0, 1), so adding the validation split changed no earlier pair.
+SPLIT_STREAMS = {"train": 0, "test": 1, "val": 2}
 
 
 @functools.cache
@@ -83,7 +90,7 @@ def build_sample(
     task: str, photo: Photo, *, seed: int, split: str, index: int, size_px: int
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     task_id = TASK_NAMES.index(task)
-    rng = np.random.default_rng([seed, task_id, ("train", "test").index(split), index])
+    rng = np.random.default_rng([seed, task_id, SPLIT_STREAMS[split], index])
     clean, depth, crop_info = sample_crop(photo, rng, size_px=size_px)
     degraded, params = DEGRADATIONS[task](clean, depth, rng)
     return clean, degraded, {"crop": crop_info, "degradation": params}
@@ -97,24 +104,27 @@ def build_benchmark(
     train_count: int = 32,
     test_count: int = 24,
     size_px: int = 256,
+    val_count: int = 0,
 ) -> dict[str, Any]:
-    """Write train and test pairs for `task` under `out`; returns the manifest."""
+    """Write train, validation and test pairs for `task` under `out`; returns the manifest."""
     if task not in DEGRADATIONS:
         raise InputError(f"unknown synthetic task {task!r}; expected one of {list(TASK_NAMES)}")
-    if size_px < 32 or train_count < 0 or test_count < 1:
+    if size_px < 32 or train_count < 0 or test_count < 1 or val_count < 0:
         raise InputError(
-            f"size_px={size_px}, train_count={train_count}, test_count={test_count}: expected "
-            "size_px >= 32, train_count >= 0, test_count >= 1"
+            f"size_px={size_px}, train_count={train_count}, test_count={test_count}, "
+            f"val_count={val_count}: expected size_px >= 32, train_count >= 0, test_count >= 1, "
+            "val_count >= 0"
         )
     out = Path(out)
     _clear_previous_build(out)
     samples = []
-    for split, count in (("train", train_count), ("test", test_count)):
+    for split, count in (("train", train_count), ("val", val_count), ("test", test_count)):
         for index in range(count):
             samples.append(
                 _write_sample(task, out, seed=seed, split=split, index=index, size_px=size_px)
             )
     manifest = _manifest(task, seed, train_count, test_count, size_px, samples)
+    manifest["val_count"] = val_count  # val: crops of the training photographs
     atomic_write_json(out / "manifest.json", manifest, indent=1)
     return manifest
 
@@ -123,13 +133,15 @@ def _write_sample(
     task: str, out: Path, *, seed: int, split: str, index: int, size_px: int
 ) -> dict[str, Any]:
     """Build and write one pair; its manifest record (PSNR measured on the stored PNGs)."""
-    photos = photos_for(split)
+    photos = photos_for("train" if split == "val" else split)
     # Test photographs in turn (so 24 pairs are 12 crops and degradation draws of each of the
     # two held-out scenes), training ones drawn at random; the two sets never share a scene.
     if split == "test":
         photo = photos[index % len(photos)]
-    else:
+    elif split == "train":
         photo = photos[int(np.random.default_rng([seed, index]).integers(len(photos)))]
+    else:  # val: the training photographs in turn, every one of them validated
+        photo = photos[index % len(photos)]
     clean, degraded, record = build_sample(
         task, photo, seed=seed, split=split, index=index, size_px=size_px
     )
@@ -158,7 +170,7 @@ def _clear_previous_build(out: Path) -> None:
     if not out.exists() or not any(out.iterdir()):
         return
     listed = _previous_files(out)
-    present = {p for split in ("train", "test") for p in (out / split).rglob("*") if p.is_file()}
+    present = {p for split in SPLIT_STREAMS for p in (out / split).rglob("*") if p.is_file()}
     unknown = sorted(present - listed)
     if unknown:
         raise InputError(
@@ -168,7 +180,7 @@ def _clear_previous_build(out: Path) -> None:
         )
     for path in sorted(present):
         path.unlink()
-    for folder in [out / s / side for s in ("train", "test") for side in ("input", "target")]:
+    for folder in [out / s / side for s in SPLIT_STREAMS for side in ("input", "target")]:
         for empty in (folder, folder.parent):
             if empty.is_dir() and not any(empty.iterdir()):
                 empty.rmdir()
@@ -191,7 +203,7 @@ def _previous_files(out: Path) -> set[Path]:
         or manifest.get("dataset") != f"synth-{manifest.get('task')}"
         or manifest.get("task") not in DEGRADATIONS
         or not isinstance(manifest.get("generator"), dict)
-        or not all(isinstance(s, dict) and s.get("split") in ("train", "test") for s in samples)
+        or not all(isinstance(s, dict) and s.get("split") in SPLIT_STREAMS for s in samples)
     ):
         raise InputError(refusal)
     source = out / "manifest.json"
