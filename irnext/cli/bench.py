@@ -56,6 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         )
         cell.add_argument("--dry-run", action="store_true", help="print the commands only")
         cell.set_defaults(func=_run)
+    __import__("irnext.cli.launch", fromlist=["add_parser"]).add_parser(cells)  # bench launch
 
 
 def resolve_model(name: str, task: str) -> str:

@@ -1,0 +1,67 @@
+"""Where each cell of the latest launch stands: queued, running (at which training step),
+requeued, done, or failed (with its log), read from the files the jobs write."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+from irnext.pipeline.jobs import STEP_CHECKPOINT, read_record
+
+
+def cell_states(root: Path, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per cell: stage, state, step (running), log (failed), job id."""
+    rows = []
+    for stage, cell in state["cells"].items():
+        record = read_record(Path(cell["folder"])) or {}
+        row = {"stage": stage, "job_id": cell.get("job_id"), "state": record.get("state")}
+        if row["state"] is None:
+            row["state"] = "queued" if cell.get("job_id") else "not submitted"
+        elif row["state"] == "running" and _vanished(record):
+            row["state"] = "failed"
+            row["why"] = "its process is gone"
+        if row["state"] in ("running", "requeued"):
+            row["step"] = training_step(Path(cell["folder"]) / STEP_CHECKPOINT)
+        if row["state"] == "failed":
+            row["log"] = record.get("log")
+        rows.append(row)
+    return rows
+
+
+def training_step(path: Path) -> int | None:
+    """The step of the newest step checkpoint (None before the first)."""
+    import torch
+
+    if not path.is_file():
+        return None
+    payload = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
+    return int(payload.get("training", {}).get("step", 0))
+
+
+def _vanished(record: dict[str, Any]) -> bool:
+    """A running record whose process, on this host, no longer exists (killed)."""
+    if record.get("host") != socket.gethostname() or "pid" not in record:
+        return False  # another node's process: only its scheduler knows
+    try:
+        os.kill(int(record["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def format_states(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for row in rows:
+        text = f"{row['stage']}: {row['state']}"
+        if row.get("step") is not None:
+            text += f" (step {row['step']})"
+        if row.get("why"):
+            text += f" ({row['why']})"
+        if row.get("log"):
+            text += f", log: {row['log']}"
+        lines.append(text + (f"  [job {row['job_id']}]" if row.get("job_id") else ""))
+    return "\n".join(lines)
