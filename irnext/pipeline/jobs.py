@@ -68,6 +68,16 @@ def read_record(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def training_step(path: Path) -> int | None:
+    """The step of a step checkpoint (None when there is none yet)."""
+    import torch
+
+    if not Path(path).is_file():
+        return None
+    payload = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
+    return int(payload.get("training", {}).get("step", 0))
+
+
 def preemption_signal() -> signal.Signals:
     return getattr(signal, "SIG" + submitit.JobEnvironment.USR_SIG)
 
@@ -119,8 +129,10 @@ class CellJob(submitit.helpers.Checkpointable):
         argv = list(plan.train)
         argv[argv.index("--out") + 1] = str(scratch)
         argv += ["--save-every-steps", str(plan.save_every_steps)]
-        if scratch.is_file():
+        resumed = training_step(scratch)
+        if resumed is not None:
             argv += ["--resume", str(scratch)]
+        self._update(resumed_from=(read_record(folder) or {}).get("resumed_from", []) + [resumed])
         self._child = subprocess.Popen(
             _launcher(plan.gpus) + argv, cwd=plan.root, preexec_fn=_ignore_preemption
         )
@@ -134,15 +146,23 @@ class CellJob(submitit.helpers.Checkpointable):
         atomic_write_json(folder / TRAINED, {"checkpoint": plan.checkpoint})
 
     def _stop_child(self) -> None:
+        """SIGTERM the training child and reap it, SIGKILL after STOP_WAIT_S. By pid, not
+        through Popen: this runs in a signal handler that may have interrupted Popen.wait,
+        which holds the Popen's lock."""
         child, self._child = self._child, None
-        if child is None or child.poll() is not None:
+        if child is None:
             return
-        child.terminate()
         try:
-            child.wait(timeout=STOP_WAIT_S)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            os.kill(child.pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_WAIT_S
+            while os.waitpid(child.pid, os.WNOHANG) == (0, 0):
+                if time.monotonic() > deadline:
+                    os.kill(child.pid, signal.SIGKILL)
+                    os.waitpid(child.pid, 0)
+                    return
+                time.sleep(0.1)
+        except (ProcessLookupError, ChildProcessError):  # it had already ended
+            return
 
     def _update(self, **changes: Any) -> None:
         """Merge `changes` into the cell's record; each attempt's start is kept."""

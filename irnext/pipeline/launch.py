@@ -119,18 +119,22 @@ def _remember(root: Path, state: dict[str, Any], plans: list[CellPlan], options)
 
 
 def finish(root: Path, state: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
-    """Check every cell of the launch; commit the clean ones. Returns (committed, failed:
-    stage -> why, naming its log); the failed stay stale."""
+    """Check every cell of the launch and commit the clean ones (`check_cells`)."""
     from irnext.pipeline.stale import commit_stages
 
+    committed, failed = check_cells(root, state)
+    commit_stages(Path(root), committed)
+    return committed, failed
+
+
+def check_cells(root: Path, state: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """(clean cells, failed: stage -> why, naming its log); the failed stay stale."""
     failed = {}
     for stage, cell in state["cells"].items():
         problem = check_cell(Path(root), cell, state["started"])
         if problem:
             failed[stage] = problem
-    committed = [stage for stage in state["cells"] if stage not in failed]
-    commit_stages(Path(root), committed)
-    return committed, failed
+    return [stage for stage in state["cells"] if stage not in failed], failed
 
 
 def _write(root: Path, state: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from irnext.pipeline.jobs import STEP_CHECKPOINT, read_record
+from irnext.pipeline.jobs import STEP_CHECKPOINT, read_record, training_step
 
 
 def cell_states(root: Path, state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -28,16 +28,6 @@ def cell_states(root: Path, state: dict[str, Any]) -> list[dict[str, Any]]:
             row["log"] = record.get("log")
         rows.append(row)
     return rows
-
-
-def training_step(path: Path) -> int | None:
-    """The step of the newest step checkpoint (None before the first)."""
-    import torch
-
-    if not path.is_file():
-        return None
-    payload = torch.load(path, map_location="cpu", mmap=True, weights_only=False)
-    return int(payload.get("training", {}).get("step", 0))
 
 
 def _vanished(record: dict[str, Any]) -> bool:

@@ -1,0 +1,157 @@
+"""`irnext bench launch` with submitit's local executor on a miniature pipeline (real DVC,
+real training): two cells at once, one preempted and requeued, both recorded in dvc.lock.
+
+The miniature is test_pipeline_dvc's (one task, one model, tiny synthetic data) with two
+seeds, so the pipeline has two cells and the downstream stages identity and summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+
+from irnext.checkpoint import load_checkpoint, save_checkpoint, weights_sha256
+from irnext.models.registry import create_model
+from irnext.pipeline import launch, status
+from irnext.pipeline.jobs import STEP_CHECKPOINT, preemption_signal, read_record
+from tests.test_pipeline_dvc import _run, make_repo, tiny_params
+
+CELLS = ("cell@haze-irnext-mini-0", "cell@haze-irnext-mini-1")
+PREEMPTED = CELLS[1]
+
+
+def miniature(root: Path) -> Path:
+    params = tiny_params()
+    params["seeds"] = [0, 1]
+    params["train"]["epochs"] = 6  # 12 steps of 2 crops: time to preempt one mid-training
+    root.mkdir()
+    repo = make_repo(root, params)
+    _run(["dvc", "repro", "synth@haze"], repo)
+    return repo
+
+
+def _until(condition, what: str, timeout: float = 90) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _cell_folder(repo: Path, stage: str) -> Path | None:
+    found = list((repo / ".irnext/launch").glob(f"*/cells/{stage}"))
+    return found[0] if found else None
+
+
+def _preempt_mid_training(repo: Path) -> int:
+    """Once the cell has written a step checkpoint, send its job submitit's preemption
+    signal (what Slurm sends before a time limit); returns the step it had saved."""
+    folder = _until(lambda: _cell_folder(repo, PREEMPTED), "the cell's folder")
+    _until(lambda: (folder / STEP_CHECKPOINT).is_file(), "a step checkpoint")
+    record = read_record(folder)
+    step = torch.load(folder / STEP_CHECKPOINT, weights_only=False)["training"]["step"]
+    os.kill(record["pid"], preemption_signal())
+    return step
+
+
+def _reference_weights(repo: Path, tmp: Path) -> str:
+    """The cell trained without interruption by the stage's own `irnext train` command (as
+    `irnext bench cell --dry-run` prints it), to a file of its own."""
+    printed = _run(
+        ["irnext", "bench", "cell", "--task", "haze", "--model", "irnext-mini"]
+        + ["--seed", "1", "--dry-run"],
+        repo,
+    )
+    train = shlex.split(printed.splitlines()[0])
+    assert train[:2] == ["irnext", "train"]
+    train = train[: train.index("--out")] + ["--out", str(tmp / "reference.pt")]
+    _run(train, repo)
+    return weights_sha256(load_checkpoint(tmp / "reference.pt")[0].state_dict())
+
+
+def test_two_cells_at_once_one_preempted_then_recorded(tmp_path):
+    repo = miniature(tmp_path / "repo")
+    command = ["irnext", "bench", "launch", "--max-parallel", "2", "--save-every-steps", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    launcher = subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, text=True)
+    saved_step = _preempt_mid_training(repo)
+    out, _ = launcher.communicate(timeout=240)
+    assert launcher.returncode == 0, out
+    assert all(f"recorded in dvc.lock: {cell}" in out for cell in CELLS), out
+
+    records = {cell: read_record(_cell_folder(repo, cell)) for cell in CELLS}
+    starts = [r["attempts"][0] for r in records.values()]
+    ends = [r["ended"] for r in records.values()]
+    assert max(starts) < min(ends), records  # the two cells ran at the same time
+    preempted = records[PREEMPTED]
+    assert preempted["state"] == "done" and len(preempted["attempts"]) == 2
+    # the second attempt resumed from a step checkpoint at or after the one seen saved
+    assert preempted["resumed_from"][0] is None and preempted["resumed_from"][1] >= saved_step
+    assert preempted["attempts"][0] < preempted["requeued"] < preempted["attempts"][1]
+    assert "Requeued job" in Path(preempted["stdout"]).read_text()  # submitit's own log line
+
+    model, info = load_checkpoint(repo / "models/haze/irnext-mini-s1.pt")
+    assert info["training"]["step"] == 12
+    assert weights_sha256(model.state_dict()) == _reference_weights(repo, tmp_path)
+
+    shown = _run(["irnext", "bench", "launch", "--status"], repo)
+    assert all(f"{cell}: done" in shown for cell in CELLS), shown
+    lock = (repo / "dvc.lock").read_text()
+    assert all(cell in lock for cell in CELLS)
+    first = _run(["dvc", "repro"], repo)
+    ran = sorted(line.split("'")[1] for line in first.splitlines() if "Running stage" in line)
+    assert ran == ["identity@haze", "summary@haze"], first
+    assert "Running stage" not in _run(["dvc", "repro"], repo)
+
+
+def _state(tmp_path: Path, cells: dict) -> dict:
+    return {"id": "t", "started": time.time() - 60, "folder": str(tmp_path), "cells": cells}
+
+
+def _cell(tmp_path: Path, name: str, record: dict | None, outs=(), job_id="7") -> dict:
+    folder = tmp_path / name
+    folder.mkdir()
+    if record is not None:
+        (folder / "record.json").write_text(json.dumps({"stage": name, **record}))
+    return {"folder": str(folder), "outs": list(outs), "checkpoint": None, "job_id": job_id}
+
+
+def test_failed_and_missing_cells_are_named_and_never_committed(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results/ok.json").write_text("{}")
+    cells = {
+        "ablate@ok": _cell(tmp_path, "ok", {"state": "done"}, outs=["results/ok.json"]),
+        "ablate@failed": _cell(tmp_path, "failed", {"state": "failed", "log": "/x/7_0_log.err"}),
+        "ablate@lost": _cell(tmp_path, "lost", {"state": "done"}, outs=["results/lost.json"]),
+        "ablate@never": _cell(tmp_path, "never", None),
+    }
+    clean, failed = launch.check_cells(tmp_path, _state(tmp_path, cells))
+    assert clean == ["ablate@ok"]
+    assert failed["ablate@failed"] == "failed; log: /x/7_0_log.err"
+    assert failed["ablate@lost"] == "results/lost.json: missing"
+    assert failed["ablate@never"].startswith("never started (job 7")
+
+
+def test_status_shows_queued_running_step_and_failed_log(tmp_path):
+    running = _cell(tmp_path, "running", {"state": "running", "host": "elsewhere", "pid": 1})
+    model = create_model("irnext-test")
+    save_checkpoint(Path(running["folder"]) / STEP_CHECKPOINT, model, training={"step": 7})
+    cells = {
+        "cell@a": _cell(tmp_path, "queued", None),
+        "cell@b": running,
+        "cell@c": _cell(tmp_path, "failed", {"state": "failed", "log": "/x/9_0_log.err"}),
+    }
+    shown = status.format_states(status.cell_states(tmp_path, _state(tmp_path, cells)))
+    assert shown.splitlines() == [
+        "cell@a: queued  [job 7]",
+        "cell@b: running (step 7)  [job 7]",
+        "cell@c: failed, log: /x/9_0_log.err  [job 7]",
+    ]
