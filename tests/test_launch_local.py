@@ -26,10 +26,11 @@ CELLS = ("cell@haze-irnext-mini-0", "cell@haze-irnext-mini-1")
 PREEMPTED = CELLS[1]
 
 
-def miniature(root: Path) -> Path:
+def miniature(root: Path, epochs: int = 6) -> Path:
+    """6 epochs: 12 steps of 2 crops, time to preempt a cell mid-training."""
     params = tiny_params()
     params["seeds"] = [0, 1]
-    params["train"]["epochs"] = 6  # 12 steps of 2 crops: time to preempt one mid-training
+    params["train"]["epochs"] = epochs
     root.mkdir()
     repo = make_repo(root, params)
     _run(["dvc", "repro", "synth@haze"], repo)
