@@ -12,14 +12,18 @@ import os
 import shlex
 import subprocess
 import time
+from functools import partial
 from pathlib import Path
+from subprocess import call
 
+import pytest
 import torch
 
 from irnext.checkpoint import load_checkpoint, save_checkpoint, weights_sha256
+from irnext.errors import InputError
 from irnext.models.registry import create_model
 from irnext.pipeline import launch, status
-from irnext.pipeline.jobs import STEP_CHECKPOINT, preemption_signal, read_record
+from irnext.pipeline.jobs import STEP_CHECKPOINT, CellPlan, preemption_signal, read_record
 from tests.test_pipeline_dvc import _run, make_repo, tiny_params
 
 CELLS = ("cell@haze-irnext-mini-0", "cell@haze-irnext-mini-1")
@@ -156,3 +160,48 @@ def test_status_shows_queued_running_step_and_failed_log(tmp_path):
         "cell@b: running (step 7)  [job 7]",
         "cell@c: failed, log: /x/9_0_log.err  [job 7]",
     ]
+
+
+def test_each_local_cell_sees_only_its_own_gpus(tmp_path):
+    # CUDA_VISIBLE_DEVICES is what pins a process to GPUs: no GPU is needed to check that
+    # two cells at once with two GPUs each are given disjoint halves of four.
+    state = launch.new_launch(tmp_path, "local")
+    plans = []
+    for name in ("cell@a", "cell@b", "cell@c"):
+        folder = launch.cell_folder(tmp_path, state, name)
+        shown = ["sh", "-c", f"echo $CUDA_VISIBLE_DEVICES > '{folder}/gpus'; sleep 1"]
+        plans.append(CellPlan(name, str(tmp_path), str(folder), (), steps=[partial(call, shown)]))
+    options = launch.LaunchOptions(gpus_per_cell=2, max_parallel=2, gpus=(0, 1, 2, 3), poll_s=0.1)
+    launch.run_jobs(tmp_path, state, plans, options)
+    seen = [(Path(plan.folder) / "gpus").read_text().strip() for plan in plans]
+    assert seen[:2] == ["0,1", "2,3"]
+    assert seen[2] in ("0,1", "2,3")  # the third reuses the slot of whichever ended first
+    records = [read_record(Path(plan.folder)) for plan in plans]
+    assert all(record["state"] == "done" for record in records)
+    # never more than two at once: the third starts after one of the first two ended
+    assert records[2]["attempts"][0] >= min(r["ended"] for r in records[:2])
+
+
+def test_more_gpus_than_the_machine_has_is_refused():
+    options = launch.LaunchOptions(gpus_per_cell=2, max_parallel=2, gpus=(0, 1))
+    with pytest.raises(InputError, match="2 cells x 2 GPU"):
+        options.check()
+
+
+def test_cells_wait_for_their_stale_inputs_and_changed_deps_are_seen(tmp_path):
+    import yaml
+
+    from irnext.pipeline.stale import fingerprints, stale_stages
+
+    repo = make_repo(tmp_path, tiny_params())  # nothing run yet: synth@haze is stale too
+    with pytest.raises(InputError, match=r"stale stage\(s\) synth@haze.*dvc repro synth@haze"):
+        stale_stages(repo)
+    cell = "cell@haze-irnext-mini-0"
+    before = fingerprints(repo, [cell])[cell]
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["latency"]["runs"] += 1  # a section the cell does not depend on
+    (repo / "params.yaml").write_text(yaml.safe_dump(params))
+    assert fingerprints(repo, [cell])[cell] == before
+    params["train"]["lr"] *= 2  # its recipe
+    (repo / "params.yaml").write_text(yaml.safe_dump(params))
+    assert fingerprints(repo, [cell])[cell] != before

@@ -154,7 +154,7 @@ def _plan(params, stage, folder: Path, options, args: argparse.Namespace):
         raise InputError(f"dvc.yaml: stage {stage.name} runs {stage.cmd!r}; expected irnext bench")
     parsed = build_parser("bench").parse_args(argv[1:])
     common = {"stage": stage.name, "root": str(Path.cwd()), "folder": str(folder)}
-    common.update(outs=stage.outs, gpus=options.gpus_per_cell)
+    common.update(outs=stage.outs, gpus=options.gpus_per_cell, fingerprint=stage.fingerprint)
     if parsed.cell != "cell":  # an ablation study trains many variants: requeued, it restarts
         return CellPlan(**common, steps=[partial(main, argv[1:])])
     train = _per_gpu_batch(bench.train_command(params, parsed), options.gpus_per_cell)

@@ -54,6 +54,7 @@ class CellPlan:
     steps: list[Callable[[], int | None]] = field(default_factory=list)
     gpus: int = 0
     save_every_steps: int = 100
+    fingerprint: str = ""  # the stage's dependencies when it was found stale (stale.Stage)
 
     @property
     def checkpoint(self) -> str | None:

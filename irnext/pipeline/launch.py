@@ -85,12 +85,17 @@ def read_state(root: Path) -> dict[str, Any]:
 
 def launch(root: Path, state: dict[str, Any], plans: list[CellPlan], options: LaunchOptions):
     """Run `plans` and wait for them; then `finish`. Returns (committed, failed)."""
+    run_jobs(root, state, plans, options)
+    return finish(root, state)
+
+
+def run_jobs(root: Path, state: dict[str, Any], plans: list[CellPlan], options) -> None:
+    """Run `plans` as jobs of `options.executor` and wait until every one has ended."""
     if options.executor == "slurm":
         _wait_slurm(submit_only(root, state, plans, options), options.poll_s)
     else:
         _remember(root, state, plans, options)
         _run_local(root, state, _executor(root, state, options), plans, options)
-    return finish(root, state)
 
 
 def submit_only(root: Path, state: dict[str, Any], plans: list[CellPlan], options) -> list:
@@ -113,16 +118,24 @@ def _remember(root: Path, state: dict[str, Any], plans: list[CellPlan], options)
             "folder": plan.folder,
             "outs": list(plan.outs),
             "checkpoint": plan.checkpoint,
+            "fingerprint": plan.fingerprint,
             "job_id": None,
         }
     _write(root, state)
 
 
 def finish(root: Path, state: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
-    """Check every cell of the launch and commit the clean ones (`check_cells`)."""
-    from irnext.pipeline.stale import commit_stages
+    """Check every cell of the launch and commit the clean ones (`check_cells`) whose
+    dependencies are still those they ran with (code, data or params edited during a launch
+    would otherwise be recorded as what produced the outputs)."""
+    from irnext.pipeline.stale import commit_stages, fingerprints
 
-    committed, failed = check_cells(root, state)
+    clean, failed = check_cells(root, state)
+    now = fingerprints(Path(root), clean)
+    for stage in clean:
+        if now.get(stage) != state["cells"][stage]["fingerprint"]:
+            failed[stage] = "its dependencies changed during the launch (code, data or params)"
+    committed = [stage for stage in clean if stage not in failed]
     commit_stages(Path(root), committed)
     return committed, failed
 

@@ -24,6 +24,7 @@ class Stage:
     cmd: str
     deps: tuple[str, ...]
     outs: tuple[str, ...]
+    fingerprint: str  # of its dependencies' contents and params, as DVC hashes them
 
     @property
     def group(self) -> str:
@@ -33,11 +34,22 @@ class Stage:
 def _stage(stage) -> Stage:
     cmd = stage.cmd if isinstance(stage.cmd, str) else " && ".join(stage.cmd)
     return Stage(
-        name=stage.addressing,
+        name=stage.name,  # `addressing` would be relative to the working directory
         cmd=cmd,
         deps=tuple(str(dep.def_path) for dep in stage.deps),
         outs=tuple(str(out.def_path) for out in stage.outs),
+        fingerprint=_fingerprint(stage),
     )
+
+
+def _fingerprint(stage) -> str:
+    import hashlib
+    import json
+
+    # params hash to their values (a mapping): compared by value, as DVC does, not by order
+    hashes = {str(d.def_path): d.get_hash().value if d.exists else None for d in stage.deps}
+    text = json.dumps(hashes, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def stale_stages(root: Path, groups: tuple[str, ...] = LAUNCHED) -> list[Stage]:
@@ -52,17 +64,28 @@ def stale_stages(root: Path, groups: tuple[str, ...] = LAUNCHED) -> list[Stage]:
         changed = set(repo.status())
         stages = [_stage(s) for s in repo.index.stages if s.addressing in changed]
     launched = [s for s in stages if s.group in groups]
-    upstream = {
-        out: stage.name for stage in stages if stage.group not in groups for out in stage.outs
-    }
+    upstream = [(out, s.name) for s in stages if s.group not in groups for out in s.outs]
     for stage in launched:
-        blocking = sorted({upstream[d] for d in stage.deps if d in upstream})
+        blocking = sorted({name for out, name in upstream for d in stage.deps if _within(d, out)})
         if blocking:
             raise InputError(
                 f"{stage.name} reads the outputs of stale stage(s) {', '.join(blocking)}: "
                 f"run `dvc repro {' '.join(blocking)}` first"
             )
     return launched
+
+
+def fingerprints(root: Path, names: list[str]) -> dict[str, str]:
+    """The current fingerprint of each stage in `names` (absent: no longer in dvc.yaml)."""
+    from dvc.repo import Repo
+
+    with Repo(str(root)) as repo:
+        return {s.name: _fingerprint(s) for s in repo.index.stages if s.name in names}
+
+
+def _within(dep: str, out: str) -> bool:
+    """Whether reading `dep` reads (part of) `out`: the same path, or one inside the other."""
+    return dep == out or dep.startswith(out + "/") or out.startswith(dep + "/")
 
 
 def commit_stages(root: Path, names: list[str]) -> None:
@@ -73,4 +96,4 @@ def commit_stages(root: Path, names: list[str]) -> None:
         return
     with Repo(str(root)) as repo:
         for name in names:
-            repo.commit(target=name, force=True)
+            repo.commit(target=f"{Path(root) / 'dvc.yaml'}:{name}", force=True)
