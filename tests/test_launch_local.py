@@ -160,6 +160,10 @@ def test_status_shows_queued_running_step_and_failed_log(tmp_path):
         "cell@b: running (step 7)  [job 7]",
         "cell@c: failed, log: /x/9_0_log.err  [job 7]",
     ]
+    # a new launch waits for these: the queued and the running one
+    (tmp_path / launch.STATE).parent.mkdir(parents=True)
+    (tmp_path / launch.STATE).write_text(json.dumps(_state(tmp_path, cells)))
+    assert status.unfinished(tmp_path) == ["cell@a", "cell@b"]
 
 
 def test_each_local_cell_sees_only_its_own_gpus(tmp_path):

@@ -63,8 +63,17 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.commit:
         return _report(*launch.finish(root, launch.read_state(root)))
+    if args.no_wait and args.executor != "slurm":
+        raise InputError("--no-wait: only the slurm executor runs without this process")
     params = _checked_params(args.params)
     options = _options(args)
+    busy = status.unfinished(root)
+    if busy and not args.dry_run:
+        raise InputError(
+            f"the latest launch still has {len(busy)} cell(s) queued or running ({busy[0]}, ...;"
+            " `irnext bench launch --status`): wait for them, or cancel them and remove "
+            f"{launch.STATE}"
+        )
     stages = stale.stale_stages(root)
     state = launch.new_launch(root, options.executor)
     plans = [
@@ -75,8 +84,6 @@ def _run(args: argparse.Namespace) -> int:
         _show(plans, options)
         return 0
     if args.no_wait:
-        if options.executor != "slurm":
-            raise InputError("--no-wait: only the slurm executor runs without this process")
         launch.submit_only(root, state, plans, options)
         print(f"submitted {len(plans)} cell(s); `irnext bench launch --status`, then --commit")
         return 0

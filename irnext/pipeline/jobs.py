@@ -16,6 +16,7 @@ Every attempt is written to `record.json` in the cell's folder (atomically): its
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -63,8 +64,6 @@ class CellPlan:
 
 
 def read_record(folder: Path) -> dict[str, Any] | None:
-    import json
-
     path = Path(folder) / RECORD
     return json.loads(path.read_text()) if path.is_file() else None
 

@@ -12,6 +12,7 @@ and logs and each cell's folder (record, step checkpoint).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -75,8 +76,6 @@ def cell_folder(root: Path, state: dict[str, Any], stage: str) -> Path:
 
 
 def read_state(root: Path) -> dict[str, Any]:
-    import json
-
     path = Path(root) / STATE
     if not path.is_file():
         raise InputError(f"{path}: no launch yet (run `irnext bench launch`)")

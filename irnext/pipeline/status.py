@@ -30,6 +30,16 @@ def cell_states(root: Path, state: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def unfinished(root: Path) -> list[str]:
+    """The cells of the latest launch that are queued, running or requeued (none: [])."""
+    from irnext.pipeline.launch import STATE, read_state
+
+    if not (Path(root) / STATE).is_file():
+        return []
+    rows = cell_states(root, read_state(root))
+    return [row["stage"] for row in rows if row["state"] in ("queued", "running", "requeued")]
+
+
 def _vanished(record: dict[str, Any]) -> bool:
     """A running record whose process, on this host, no longer exists (killed)."""
     if record.get("host") != socket.gethostname() or "pid" not in record:
