@@ -24,19 +24,25 @@ from irnext.errors import InputError
 
 def add_parser(cells: argparse._SubParsersAction) -> None:
     """Registered under `irnext bench` (its sub-parsers `cells`)."""
+    from irnext.cli import HelpFormatter
+
     parser = cells.add_parser(
         "launch",
         help="run the stale cells as Slurm or local submitit jobs, then record them in dvc.lock",
         description=__doc__.split("\n\n")[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
-    parser.add_argument("--executor", choices=("local", "slurm"), default="local")
+    parser.add_argument(
+        "--executor", choices=("local", "slurm"), default="local", help="where the jobs run"
+    )
     parser.add_argument("--gpus-per-cell", type=int, help="default: 1 with CUDA, else 0")
     parser.add_argument(
         "--max-parallel", type=int, help="cells at once (default: local GPUs / per cell, or 1)"
     )
     parser.add_argument("--partition", help="Slurm partition")
-    parser.add_argument("--time", type=int, metavar="MIN", help="each job's time limit")
+    parser.add_argument(
+        "--time", type=int, metavar="MIN", help="each job's time limit, minutes (slurm: required)"
+    )
     parser.add_argument(
         "--slurm-option",
         action="append",
@@ -44,13 +50,17 @@ def add_parser(cells: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="any other sbatch option, e.g. account=proj (repeatable)",
     )
-    parser.add_argument("--save-every-steps", type=int, default=100, help="step checkpoints")
+    parser.add_argument(
+        "--save-every-steps", type=int, default=100, help="steps between resumable checkpoints"
+    )
     parser.add_argument("--no-wait", action="store_true", help="slurm: submit and return")
     parser.add_argument("--status", action="store_true", help="the latest launch's cells")
     parser.add_argument("--commit", action="store_true", help="record its finished cells")
     parser.add_argument("--dry-run", action="store_true", help="list the cells and commands")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="the profile")
-    parser.add_argument("--datasets", type=Path, default=Path("datasets.yaml"))
+    parser.add_argument(
+        "--datasets", type=Path, default=Path("datasets.yaml"), help="dataset roots (YAML)"
+    )
     parser.set_defaults(func=_run)
 
 
