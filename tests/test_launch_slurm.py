@@ -23,6 +23,7 @@ def slurm(tmp_path_factory):
         yield env
 
 
+@pytest.mark.slow
 def test_job_array_of_two_cells(tmp_path, slurm):
     repo = miniature(tmp_path / "repo", epochs=2)
     command = ["irnext", "bench", "launch", "--executor", "slurm", "--time", "10"]
