@@ -143,7 +143,7 @@ def test_failed_and_missing_cells_are_named_and_never_committed(tmp_path):
     assert clean == ["ablate@ok"]
     assert failed["ablate@failed"] == "failed; log: /x/7_0_log.err"
     assert failed["ablate@lost"] == "results/lost.json: missing"
-    assert failed["ablate@never"].startswith("never started (job 7")
+    assert failed["ablate@never"] == f"never started; log: {tmp_path}/submitit/7_0_log.err"
 
 
 def test_status_shows_queued_running_step_and_failed_log(tmp_path):
@@ -154,12 +154,17 @@ def test_status_shows_queued_running_step_and_failed_log(tmp_path):
         "cell@a": _cell(tmp_path, "queued", None),
         "cell@b": running,
         "cell@c": _cell(tmp_path, "failed", {"state": "failed", "log": "/x/9_0_log.err"}),
+        "cell@d": _cell(tmp_path, "died", None, job_id="8"),
     }
+    # submitit wrote job 8's result (an error) before the cell's first line ran
+    (tmp_path / "submitit").mkdir()
+    (tmp_path / "submitit/8_0_result.pkl").write_bytes(b"")
     shown = status.format_states(status.cell_states(tmp_path, _state(tmp_path, cells)))
     assert shown.splitlines() == [
         "cell@a: queued  [job 7]",
         "cell@b: running (step 7)  [job 7]",
         "cell@c: failed, log: /x/9_0_log.err  [job 7]",
+        f"cell@d: failed, log: {tmp_path}/submitit/8_0_log.err  [job 8]",
     ]
     # a new launch waits for these: the queued and the running one
     (tmp_path / launch.STATE).parent.mkdir(parents=True)

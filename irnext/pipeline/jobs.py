@@ -68,6 +68,13 @@ def read_record(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def submitit_files(logs: Path, job_id: str):
+    """submitit's files of job `job_id` under `logs` (`.stderr`, `.result_pickle`, ...)."""
+    from submitit.core.utils import JobPaths
+
+    return JobPaths(logs, job_id=job_id, task_id=0)
+
+
 def training_step(path: Path) -> int | None:
     """The step of a step checkpoint (None when there is none yet)."""
     import torch

@@ -75,6 +75,11 @@ def cell_folder(root: Path, state: dict[str, Any], stage: str) -> Path:
     return (Path(root) / state["folder"] / "cells" / stage).resolve()
 
 
+def logs_folder(root: Path, state: dict[str, Any]) -> Path:
+    """submitit's folder of the launch: its pickles and every job's stdout and stderr."""
+    return Path(root) / state["folder"] / "submitit"
+
+
 def read_state(root: Path) -> dict[str, Any]:
     path = Path(root) / STATE
     if not path.is_file():
@@ -143,7 +148,7 @@ def check_cells(root: Path, state: dict[str, Any]) -> tuple[list[str], dict[str,
     """(clean cells, failed: stage -> why, naming its log); the failed stay stale."""
     failed = {}
     for stage, cell in state["cells"].items():
-        problem = check_cell(Path(root), cell, state["started"])
+        problem = check_cell(Path(root), cell, state["started"], logs_folder(root, state))
         if problem:
             failed[stage] = problem
     return [stage for stage in state["cells"] if stage not in failed], failed
@@ -154,7 +159,7 @@ def _write(root: Path, state: dict[str, Any]) -> None:
 
 
 def _executor(root: Path, state: dict[str, Any], options: LaunchOptions):
-    folder = Path(root) / state["folder"] / "submitit"
+    folder = logs_folder(root, state)
     if options.executor == "local":
         executor = submitit.LocalExecutor(folder, max_num_timeout=options.max_requeues)
         # no time limit of submitit's own (its default is 2 minutes) unless one is asked for

@@ -8,17 +8,24 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from irnext.pipeline.jobs import STEP_CHECKPOINT, read_record, training_step
+from irnext.pipeline.jobs import STEP_CHECKPOINT, read_record, submitit_files, training_step
 
 
 def cell_states(root: Path, state: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per cell: stage, state, step (running), log (failed), job id."""
+    from irnext.pipeline.launch import logs_folder
+
     rows = []
     for stage, cell in state["cells"].items():
         record = read_record(Path(cell["folder"])) or {}
         row = {"stage": stage, "job_id": cell.get("job_id"), "state": record.get("state")}
-        if row["state"] is None:
-            row["state"] = "queued" if cell.get("job_id") else "not submitted"
+        if row["state"] is None and cell.get("job_id"):
+            files = submitit_files(logs_folder(root, state), cell["job_id"])
+            ended = files.result_pickle.exists()  # ended before its first line ran
+            row["state"] = "failed" if ended else "queued"
+            record = {"log": str(files.stderr)}
+        elif row["state"] is None:
+            row["state"] = "not submitted"
         elif row["state"] == "running" and _vanished(record):
             row["state"] = "failed"
             row["why"] = "its process is gone"

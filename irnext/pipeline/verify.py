@@ -11,16 +11,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from irnext.pipeline.jobs import read_record
+from irnext.pipeline.jobs import read_record, submitit_files
 
 CLOCK_SLACK_S = 2.0  # file systems' time stamps may lag the clock the launch read
 
 
-def check_cell(root: Path, cell: dict[str, Any], started: float) -> str | None:
-    """None when the cell is clean, else why not (with its log where there is one)."""
+def check_cell(root: Path, cell: dict[str, Any], started: float, logs: Path) -> str | None:
+    """None when the cell is clean, else why not (with its log where there is one); `logs`
+    is the launch's submitit folder."""
     record = read_record(Path(cell["folder"]))
+    if record is None and cell.get("job_id") is None:
+        return "never submitted"
     if record is None:
-        return f"never started (job {cell.get('job_id')}; submitit's log under the launch folder)"
+        return f"never started; log: {submitit_files(logs, cell['job_id']).stderr}"
     if record.get("state") != "done":
         return f"{record.get('state')}; log: {record.get('log', 'none')}"
     for out in cell["outs"]:
