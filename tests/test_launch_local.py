@@ -92,6 +92,7 @@ def test_two_cells_at_once_one_preempted_then_recorded(tmp_path):
     out, _ = launcher.communicate(timeout=240)
     assert launcher.returncode == 0, out
     assert all(f"recorded in dvc.lock: {cell}" in out for cell in CELLS), out
+    assert all(f"{cell}: running" in out and f"{cell}: done" in out for cell in CELLS), out
 
     records = {cell: read_record(_cell_folder(repo, cell)) for cell in CELLS}
     starts = [r["attempts"][0] for r in records.values()]

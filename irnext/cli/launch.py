@@ -97,7 +97,8 @@ def _run(args: argparse.Namespace) -> int:
         launch.submit_only(root, state, plans, options)
         print(f"submitted {len(plans)} cell(s); `irnext bench launch --status`, then --commit")
         return 0
-    return _report(*launch.launch(root, state, plans, options))
+    progress = status.printer(root, state)
+    return _report(*launch.launch(root, state, plans, options, on_poll=progress))
 
 
 def _checked_params(path: Path) -> dict[str, Any]:

@@ -87,19 +87,21 @@ def read_state(root: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def launch(root: Path, state: dict[str, Any], plans: list[CellPlan], options: LaunchOptions):
+def launch(root: Path, state: dict[str, Any], plans: list[CellPlan], options, on_poll=None):
     """Run `plans` and wait for them; then `finish`. Returns (committed, failed)."""
-    run_jobs(root, state, plans, options)
+    run_jobs(root, state, plans, options, on_poll)
     return finish(root, state)
 
 
-def run_jobs(root: Path, state: dict[str, Any], plans: list[CellPlan], options) -> None:
-    """Run `plans` as jobs of `options.executor` and wait until every one has ended."""
+def run_jobs(root: Path, state: dict[str, Any], plans: list[CellPlan], options, on_poll=None):
+    """Run `plans` as jobs of `options.executor` and wait until every one has ended, calling
+    `on_poll()` (progress) between looks at the jobs."""
+    on_poll = on_poll or (lambda: None)
     if options.executor == "slurm":
-        _wait_slurm(submit_only(root, state, plans, options), options.poll_s)
+        _wait_slurm(submit_only(root, state, plans, options), options.poll_s, on_poll)
     else:
         _remember(root, state, plans, options)
-        _run_local(root, state, _executor(root, state, options), plans, options)
+        _run_local(root, state, _executor(root, state, options), plans, options, on_poll)
 
 
 def submit_only(root: Path, state: dict[str, Any], plans: list[CellPlan], options) -> list:
@@ -183,11 +185,12 @@ def _executor(root: Path, state: dict[str, Any], options: LaunchOptions):
     return executor
 
 
-def _wait_slurm(jobs: list, poll_s: float) -> None:
+def _wait_slurm(jobs: list, poll_s: float, on_poll) -> None:
     """Until every job has a result file or has left the queue (killed, cancelled)."""
     pending = list(jobs)
     while pending:
         time.sleep(poll_s)
+        on_poll()
         queued = set(_squeue())
         pending = [j for j in pending if not j.paths.result_pickle.exists() and j.job_id in queued]
 
@@ -202,7 +205,7 @@ def _squeue() -> list[str]:
     return done.stdout.split()
 
 
-def _run_local(root, state, executor, plans: list[CellPlan], options: LaunchOptions) -> None:
+def _run_local(root, state, executor, plans: list[CellPlan], options, on_poll) -> None:
     """At most `max_parallel` cells at once, slot k owning GPUs k*g .. k*g+g-1."""
     g = options.gpus_per_cell
     slots = {k: list(options.gpus[k * g : (k + 1) * g]) for k in range(options.max_parallel)}
@@ -217,4 +220,5 @@ def _run_local(root, state, executor, plans: list[CellPlan], options: LaunchOpti
             state["cells"][plan.stage]["job_id"] = running[slot].job_id
             _write(root, state)
         time.sleep(options.poll_s)
+        on_poll()
         running = {k: job for k, job in running.items() if not job.done()}

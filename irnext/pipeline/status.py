@@ -11,8 +11,9 @@ from typing import Any
 from irnext.pipeline.jobs import STEP_CHECKPOINT, read_record, submitit_files, training_step
 
 
-def cell_states(root: Path, state: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per cell: stage, state, step (running), log (failed), job id."""
+def cell_states(root: Path, state: dict[str, Any], steps: bool = True) -> list[dict[str, Any]]:
+    """One row per cell: stage, state, step (running; read unless `steps` is False), log
+    (failed), job id."""
     from irnext.pipeline.launch import logs_folder
 
     rows = []
@@ -29,12 +30,25 @@ def cell_states(root: Path, state: dict[str, Any]) -> list[dict[str, Any]]:
         elif row["state"] == "running" and _vanished(record):
             row["state"] = "failed"
             row["why"] = "its process is gone"
-        if row["state"] in ("running", "requeued"):
+        if steps and row["state"] in ("running", "requeued"):
             row["step"] = training_step(Path(cell["folder"]) / STEP_CHECKPOINT)
         if row["state"] == "failed":
             row["log"] = record.get("log")
         rows.append(row)
     return rows
+
+
+def printer(root: Path, state: dict[str, Any]):
+    """A function printing each cell whose state changed since it last ran (launch progress)."""
+    seen: dict[str, str] = {}
+
+    def show() -> None:
+        for row in cell_states(root, state, steps=False):
+            if seen.get(row["stage"]) != row["state"]:
+                seen[row["stage"]] = row["state"]
+                print(format_states([row]), flush=True)
+
+    return show
 
 
 def unfinished(root: Path) -> list[str]:
