@@ -127,6 +127,19 @@ def _stop(pid_file: Path | None) -> None:
             os.kill(int(pid_file.read_text().split()[0]), signal.SIGTERM)
 
 
+def start_if_requeued(job_id: str, env: dict[str, str]) -> None:
+    """A requeued job waits about two minutes (its BeginTime) before Slurm starts it again;
+    the tests start it at once."""
+    shown = subprocess.run(
+        ["squeue", "--noheader", "--array", "--job", job_id, "--format=%r"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if shown.stdout.strip() == "BeginTime":
+        subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env)
+
+
 @contextmanager
 def local_slurm(folder: Path) -> Iterator[dict[str, str]]:
     """Start the cluster; yields the environment that reaches it (SLURM_CONF)."""

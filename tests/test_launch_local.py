@@ -56,13 +56,18 @@ def _cell_folder(repo: Path, stage: str) -> Path | None:
     return found[0] if found else None
 
 
-def _preempt_mid_training(repo: Path) -> int:
-    """Once the cell has written a step checkpoint, send its job submitit's preemption
-    signal (what Slurm sends before a time limit); returns the step it had saved."""
-    folder = _until(lambda: _cell_folder(repo, PREEMPTED), "the cell's folder")
+def saved_step(repo: Path, stage: str = PREEMPTED) -> tuple[dict, int]:
+    """Once the cell has written a step checkpoint: its record and the step it holds."""
+    folder = _until(lambda: _cell_folder(repo, stage), "the cell's folder")
     _until(lambda: (folder / STEP_CHECKPOINT).is_file(), "a step checkpoint")
-    record = read_record(folder)
     step = torch.load(folder / STEP_CHECKPOINT, weights_only=False)["training"]["step"]
+    return read_record(folder), step
+
+
+def _preempt_mid_training(repo: Path) -> int:
+    """Send the cell's job submitit's preemption signal (what Slurm sends before a time
+    limit) once it has saved a step; returns that step."""
+    record, step = saved_step(repo)
     os.kill(record["pid"], preemption_signal())
     return step
 

@@ -16,6 +16,7 @@ Every attempt is written to `record.json` in the cell's folder (atomically): its
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -36,7 +37,6 @@ from irnext.io import atomic_write_json
 RECORD = "record.json"
 STEP_CHECKPOINT = "train.pt"  # the resumable checkpoint of the attempt in progress
 TRAINED = "trained.json"  # written once the final checkpoint is in place
-STOP_WAIT_S = 60  # how long a stopped training child may take to exit before SIGKILL
 
 
 @dataclass
@@ -89,10 +89,17 @@ def preemption_signal() -> signal.Signals:
     return getattr(signal, "SIG" + submitit.JobEnvironment.USR_SIG)
 
 
-def _ignore_preemption() -> None:
-    # The job's own process answers the signal (submitit's handler); the training child must
-    # not die of it (USR2's default action) before it is stopped in order.
-    signal.signal(preemption_signal(), signal.SIG_IGN)
+def _child_setup() -> None:
+    """In the training child before exec: only the job's own process answers the scheduler's
+    signals (submitit's handler stops the child in order); a child that outlives the job is
+    killed (Linux: the parent-death signal)."""
+    for deaf in (preemption_signal(), signal.SIGTERM):
+        signal.signal(deaf, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class CellJob(submitit.helpers.Checkpointable):
@@ -140,8 +147,11 @@ class CellJob(submitit.helpers.Checkpointable):
         if resumed is not None:
             argv += ["--resume", str(scratch)]
         self._update(resumed_from=(read_record(folder) or {}).get("resumed_from", []) + [resumed])
-        self._child = subprocess.Popen(
-            _launcher(plan.gpus) + argv, cwd=plan.root, preexec_fn=_ignore_preemption
+        self._child = subprocess.Popen(  # its own process group: torchrun's workers too
+            _launcher(plan.gpus) + argv,
+            cwd=plan.root,
+            preexec_fn=_child_setup,
+            start_new_session=True,
         )
         code = self._child.wait()
         self._child = None
@@ -153,23 +163,15 @@ class CellJob(submitit.helpers.Checkpointable):
         atomic_write_json(folder / TRAINED, {"checkpoint": plan.checkpoint})
 
     def _stop_child(self) -> None:
-        """SIGTERM the training child and reap it, SIGKILL after STOP_WAIT_S. By pid, not
-        through Popen: this runs in a signal handler that may have interrupted Popen.wait,
-        which holds the Popen's lock."""
+        """Kill the training child's process group (its step checkpoints are written
+        atomically, so the newest one is whole) and reap it. By pid, not through Popen: this
+        runs in a signal handler that may have interrupted Popen.wait, which holds its lock."""
         child, self._child = self._child, None
         if child is None:
             return
-        try:
-            os.kill(child.pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_WAIT_S
-            while os.waitpid(child.pid, os.WNOHANG) == (0, 0):
-                if time.monotonic() > deadline:
-                    os.kill(child.pid, signal.SIGKILL)
-                    os.waitpid(child.pid, 0)
-                    return
-                time.sleep(0.1)
-        except (ProcessLookupError, ChildProcessError):  # it had already ended
-            return
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):  # it had ended
+            os.killpg(child.pid, signal.SIGKILL)
+            os.waitpid(child.pid, 0)
 
     def _update(self, **changes: Any) -> None:
         """Merge `changes` into the cell's record; each attempt's start is kept."""
