@@ -13,6 +13,7 @@ and logs and each cell's folder (record, step checkpoint).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ class LaunchOptions:
 
 def new_launch(root: Path, executor: str) -> dict[str, Any]:
     """The state of a new launch (not yet written): its id and folder."""
-    launch_id = time.strftime("%Y%m%d-%H%M%S")
+    launch_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"  # unique per launch
     return {
         "id": launch_id,
         "executor": executor,
