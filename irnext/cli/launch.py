@@ -187,6 +187,8 @@ def _per_gpu_batch(train: list[str], gpus: int) -> list[str]:
     so a cell trains at the profile's batch size whatever its GPU count."""
     if gpus <= 1:
         return train
+    if "--batch-size" not in train:
+        raise InputError(f"the cell's training sets no --batch-size to split over {gpus} GPUs")
     at = train.index("--batch-size") + 1
     batch = int(train[at])
     if batch % gpus:
