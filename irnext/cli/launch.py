@@ -21,6 +21,8 @@ from typing import Any
 
 from irnext.errors import InputError
 
+PARAMS = Path("params.yaml")  # the profile DVC runs (the stages' ${...} come from it)
+
 
 def add_parser(cells: argparse._SubParsersAction) -> None:
     """Registered under `irnext bench` (its sub-parsers `cells`)."""
@@ -57,10 +59,6 @@ def add_parser(cells: argparse._SubParsersAction) -> None:
     parser.add_argument("--status", action="store_true", help="the latest launch's cells")
     parser.add_argument("--commit", action="store_true", help="record its finished cells")
     parser.add_argument("--dry-run", action="store_true", help="list the cells and commands")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="the profile")
-    parser.add_argument(
-        "--datasets", type=Path, default=Path("datasets.yaml"), help="dataset roots (YAML)"
-    )
     parser.set_defaults(func=_run)
 
 
@@ -75,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
         return _report(*launch.finish(root, launch.read_state(root)))
     if args.no_wait and args.executor != "slurm":
         raise InputError("--no-wait: only the slurm executor runs without this process")
-    params = _checked_params(args.params)
+    params = _checked_params(PARAMS)
     options = _options(args)
     busy = status.unfinished(root)
     if busy and not args.dry_run:
