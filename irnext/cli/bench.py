@@ -58,6 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         )
         cell.add_argument("--dry-run", action="store_true", help="print the commands only")
         cell.set_defaults(func=_run)
+    __import__("irnext.cli.launch", fromlist=["add_parser"]).add_parser(cells)  # bench launch
 
 
 def resolve_model(name: str, task: str) -> str:
@@ -224,7 +225,6 @@ def check_requirements(params: dict[str, Any], source: Path) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from irnext.cli import bench_more, main
-    from irnext.cli.bench_convergence import record_cell
     from irnext.cli.params import check_params
 
     params = load_params(args.params)
@@ -243,7 +243,17 @@ def _run(args: argparse.Namespace) -> int:
             if code:
                 return code
     if args.cell == "cell" and not args.dry_run:
-        paths = cell_paths(args.task, args.model, args.seed)
-        bench_more.write_curve(paths["history"], paths["curve"])
-        record_cell(args, paths)  # the validation curve and training compute
+        finish_cell(args)
+    return 0
+
+
+def finish_cell(args: argparse.Namespace) -> int:
+    """After a cell's training and scoring: its DVC plot, validation curve and training
+    compute (also run by `irnext bench launch`'s jobs)."""
+    from irnext.cli import bench_more
+    from irnext.cli.bench_convergence import record_cell
+
+    paths = cell_paths(args.task, args.model, args.seed)
+    bench_more.write_curve(paths["history"], paths["curve"])
+    record_cell(args, paths)
     return 0
