@@ -12,7 +12,6 @@ Both read only files the pipeline wrote (summary.json of each evaluation, the ch
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 from typing import Any
@@ -40,29 +39,47 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     visual.set_defaults(func=_visual)
 
 
-def _summaries(folder: Path) -> dict[str, dict[str, Any]]:
-    """{dataset: summary} of one evaluation folder (one test set, or one sub-folder each)."""
+def _summary_paths(folder: Path) -> dict[str, Path]:
+    """{dataset: summary.json} of one evaluation folder: one sub-folder per test set, or the
+    folder's own summary under "" (its one test set)."""
     if (folder / "summary.json").is_file():
-        summary = json.loads((folder / "summary.json").read_text())
-        return {summary["dataset"]: summary}
+        return {"": folder / "summary.json"}
     found = sorted(folder.glob("*/summary.json"))
     if not found:
         raise InputError(f"{folder}: no summary.json (run the evaluate stage first)")
-    return {path.parent.name: json.loads(path.read_text()) for path in found}
+    return {path.parent.name: path for path in found}
+
+
+def _runs(folder: Path, task: str, seed: int | None) -> dict[str, dict[str, Any]]:
+    from irnext.report.load import read_run
+
+    return {key: read_run(path, task, seed) for key, path in _summary_paths(folder).items()}
 
 
 def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) -> dict:
-    """Mean over seeds (and the seeds' standard deviation) of each model's PSNR and SSIM."""
+    """Mean over seeds (and the seeds' standard deviation) of each model's PSNR and SSIM, after
+    checking that every run scored the identity's test set (`irnext.report.cells.check_task`)."""
+    from irnext.report.cells import check_task, seed_problem
+
+    problem = seed_problem(seeds)
+    if problem:
+        raise InputError(f"--seeds {seeds}: {problem}")
     folder = results / "evaluate" / task
-    runs = {"identity": [_summaries(folder / "identity")]}
+    runs = {"identity": [_runs(folder / "identity", task, None)]}
     for model in models:
-        runs[model] = [_summaries(folder / f"{model}-s{seed}") for seed in seeds]
+        runs[model] = [_runs(folder / f"{model}-s{seed}", task, seed) for seed in seeds]
     datasets = list(runs["identity"][0])
+    for dataset in datasets:
+        cells = [(name, run.get(dataset)) for name, per_seed in runs.items() for run in per_seed]
+        lacking = [name for name, run in cells if run is None]
+        if lacking:
+            raise InputError(f"{folder}: {lacking} have no evaluation of test set {dataset!r}")
+        check_task([run for _, run in cells])
     table: dict[str, Any] = {}
     for name, per_seed in runs.items():
         rows = {}
         for dataset in datasets:
-            means = [run[dataset]["means"] for run in per_seed]
+            means = [run[dataset]["summary"]["means"] for run in per_seed]
             psnr = [m["psnr_db"] for m in means]
             row = {
                 "psnr_db": statistics.fmean(psnr),

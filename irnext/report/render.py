@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from irnext.io import atomic_write_text, read_yaml_mapping
-from irnext.report import figures, frames, sections, stats
+from irnext.report import compare, figures, frames, sections, stats
+from irnext.report.cells import Profile, folder_name
 from irnext.report.frames_cost import published_for_task
 from irnext.report.load import collect
 from irnext.report.tables import TableWriter
@@ -28,11 +29,18 @@ __all__ = ["collect", "render_report"]
 
 
 def render_report(
-    results: str | Path, out: str | Path, *, published: str | Path | None = None
+    results: str | Path,
+    out: str | Path,
+    *,
+    published: str | Path | None = None,
+    profile: Profile | None = None,
 ) -> Path:
-    """Write the Markdown report `out` (figures and tables beside it); returns its path."""
+    """Write the Markdown report `out` (figures and tables beside it); returns its path.
+
+    With `profile`, exactly its cells are read (`irnext.report.cells`); without, every result
+    found (for reports of ad-hoc evaluations)."""
     results, out = Path(results), Path(out)
-    data = collect(results)
+    data = collect(results, profile)
     data["published"] = _published(Path(published) if published else None)
     tables = out.parent / "tables"
     context = sections.Context(
@@ -41,7 +49,7 @@ def render_report(
     parts = [
         "# irnext-bench report\n\nRendered by `irnext report` from the result files of the "
         "pipeline; every number below was measured by this suite unless a source is named. "
-        f"Every table is also written as booktabs LaTeX in `{context.link(tables)}/`.",
+        f"Every table is also written as booktabs LaTeX and as CSV in `{context.link(tables)}/`.",
         sections.synth(data, context),
         quality(data, context),
         sections.training(data, context),
@@ -50,6 +58,7 @@ def render_report(
         sections.published(data, context),
         sections.environments(data, context),
     ]
+    context.table.write_rows("comparisons", compare.CSV_COLUMNS, context.rows)
     return atomic_write_text(out, "\n\n".join(p for p in parts if p) + "\n")
 
 
@@ -61,16 +70,25 @@ def _published(folder: Path | None) -> dict[str, Any]:
 
 
 QUALITY_INTRO = (
-    "Per task, every model scored on the same test images under the task's protocol. "
-    "`PSNR 95 % CI` is the percentile bootstrap interval of the mean over test images "
-    f"({stats.RESAMPLES:,} resamples of the image indices, fixed seed); `vs ...` columns are "
-    "paired differences (this row minus the named model), image by image, with their bootstrap "
-    "interval, marked `*` when the interval excludes zero (significant). With several seeds a "
-    "score is the mean ± standard deviation over seeds and the paired difference is pooled "
-    "over seeds (per image, each model's seed-mean score). A latency marked `flagged` was "
-    "taken on a busy machine or with a wide spread and is not a result. `published` figures "
-    "were measured on the named real dataset under its paper's protocol: not comparable with "
-    "the synthetic benchmark's scores, given for scale only."
+    "Per task, every model of the profile scored on the same test images under the task's "
+    "protocol; only the profile's cells are read (a folder of another model or seed is listed "
+    "as not read, a missing cell as missing). The unit of evidence is the scene (the source "
+    "photograph of the synthetic benchmark's crops, a video's frames) and the training seed: "
+    "`PSNR 95 % CI` is a two-level bootstrap "
+    f"({stats.RESAMPLES:,} resamples, fixed seed) that draws seeds, scenes, and images within "
+    "the drawn scenes, each with replacement. `vs ...` columns are paired differences (this row "
+    "minus the named model; the same image of the same test set and the same seed). Each "
+    "column is one family of comparisons, Holm-corrected within the task: its interval is at "
+    "the Holm level of its step (95 % for the last step, wider before), and `*` marks a "
+    "resolved difference, one whose Holm-adjusted p-value is below 0.05 and whose corrected "
+    "interval excludes zero; an unmarked difference is not resolved by these runs, in either "
+    "direction. `P(better than ...)` is the share of (seed, scene) cells where the row's mean "
+    "over the scene's images beats the named model. A score is the mean ± standard deviation "
+    "over seeds. A latency marked `flagged` was taken on a busy machine or with a wide spread "
+    "and is not a result. `published` figures were measured on the named real dataset under "
+    "its paper's protocol: not comparable with the synthetic benchmark's scores, given for "
+    "scale only. Every table is also written as CSV (`tables/*.csv`); the comparisons' numbers "
+    "(differences, bounds, p-values, counts) are in `tables/comparisons.csv`."
 )
 
 
@@ -78,8 +96,9 @@ def quality(data: dict[str, Any], context: sections.Context) -> str:
     lines = ["## Restoration quality", ""]
     evaluations = data["evaluations"]
     if not evaluations and not data["aggregates"]:
-        return "\n".join(lines + ["(no evaluations found)"])
+        return "\n".join(lines + _not_compared(data, context) + ["(no evaluations found)"])
     lines += [QUALITY_INTRO, ""]
+    lines += _not_compared(data, context)
     cost = {r["model"]: r for r in data["complexity"]}
     latency = {}
     for record in sorted(data["latency"], key=_not_256):  # a model's 256x256 timing first
@@ -110,18 +129,50 @@ def _not_256(record: dict[str, Any]) -> bool:
     return list(record.get("input_shape") or [])[-2:] != [256, 256]
 
 
+def _not_compared(data: dict[str, Any], context: sections.Context) -> list[str]:
+    """The profile's cells without results, and result folders outside the profile."""
+    lines = []
+    if data["missing"]:
+        cells = ", ".join(
+            f"{m['task']}: {folder_name(m['model'], m['seed'])}" for m in data["missing"]
+        )
+        lines += [f"**Missing cells** (in the profile, no result; shown nowhere): {cells}.", ""]
+    if data["ignored"]:
+        folders = ", ".join(f"`{context.link(p)}`" for p in data["ignored"])
+        lines += [f"Not read (not in the profile, left from an earlier run): {folders}.", ""]
+    return lines
+
+
+def _budgets(data: dict[str, Any], task: str) -> dict[str, int]:
+    """Training steps of each model of `task` (the largest over its seeds)."""
+    budgets: dict[str, int] = {}
+    for h in data["histories"]:
+        if h["task"] == task:
+            steps = sum(int(e.get("steps") or 0) for e in h["history"].get("epochs") or [])
+            budgets[h["model"]] = max(budgets.get(h["model"], 0), steps)
+    return budgets
+
+
 def _task(task, runs, cost, latency, data, context, points) -> list[str]:
     records = frames.evaluation_runs(runs)
     published = published_for_task(data["published"], task)
-    first = runs[0]["summary"]
+    reference = next((r for r in runs if r["model"] == "identity"), runs[0])
+    first, table = reference["summary"], reference["per_image"]
     slug = task.replace(" / ", "-").replace(" ", "_")
+    quality, rows = frames.quality_frame(task, runs, cost, latency, published, _budgets(data, task))
+    context.rows.extend(rows)
+    seeds = max(
+        len({r["seed"] for r in runs if r["model"] == m}) for m in {r["model"] for r in runs}
+    )
+    known = table is not None and "scene" in table
+    scenes = f"of {table['scene'].nunique()} scenes" if known else "(scenes not recorded)"
     lines = [
         f"### {task}",
         "",
-        f"`{first.get('dataset')}` ({first.get('split')}), protocol `{first.get('protocol')}`, "
-        f"{first.get('count')} images.",
+        f"`{first.get('dataset')}` ({first.get('split')}), protocol `{first.get('protocol')}`: "
+        f"{first.get('count')} images {scenes}, {seeds} seed(s) per trained model.",
         "",
-        context.table(frames.quality_frame(records, cost, latency, published), f"quality_{slug}"),
+        context.table(quality, f"quality_{slug}"),
         "",
     ]
     groups = frames.group_frame(runs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,13 @@ from irnext.report.tables import TableWriter, frame
 
 @dataclass(frozen=True)
 class Context:
-    """Where the report lies (`base`), where its figures go, and the table renderer."""
+    """Where the report lies (`base`), where its figures go, the table renderer, and the
+    comparisons' CSV rows gathered while rendering (`irnext.report.compare.CSV_COLUMNS`)."""
 
     base: Path
     figures: Path
     table: TableWriter
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def link(self, path: Path) -> str:
         """`path` relative to the report's folder, wherever the two lie."""
@@ -118,9 +120,11 @@ def ablations(data: dict[str, Any], context: Context) -> str:
     lines = [
         "## Ablations",
         "",
-        "Each row's difference to the first (reference) row is paired image by image and "
-        "pooled over seeds, with its 95 % bootstrap interval; `*` marks an interval that "
-        "excludes zero.",
+        "Each row's difference to the first (reference) row is paired image by image and seed "
+        "by seed, with its two-level bootstrap interval over seeds and scenes. The family is "
+        "the study's variants against its reference, Holm-corrected together: the interval is "
+        "at the Holm level of its step and `*` marks a resolved difference (Holm-adjusted "
+        "p < 0.05, corrected interval excluding zero).",
         "",
     ]
     for study in data["ablations"]:
@@ -145,6 +149,8 @@ def _study(study: dict[str, Any], context: Context) -> list[str]:
         bars, study["title"], xlabel, context.figures / f"ablation_{study['study']}.png"
     )
     seeds = study.get("seeds") or sorted({r["seed"] for r in runs if r["seed"] is not None})
+    table, rows = frames.ablation_frame(study)
+    context.rows.extend(rows)
     return [
         f"### {study['title']}",
         "",
@@ -154,7 +160,7 @@ def _study(study: dict[str, Any], context: Context) -> list[str]:
         f"{_recipe(study.get('train_config') or {})}, seeds {seeds}; scored under "
         f"`{study.get('protocol')}`. Mirrors: {study.get('reference') or '-'}.",
         "",
-        context.table(frames.ablation_frame(study), f"ablation_{study['study']}"),
+        context.table(table, f"ablation_{study['study']}"),
         "",
         f"![{study['study']}]({context.link(path)})",
         "",
