@@ -45,6 +45,12 @@ def test_the_default_profile_compares_irnext_with_three_baselines_on_all_tasks()
     assert len(params["ablate"]["seeds"]) >= 2
 
 
+def test_every_profile_trains_at_least_three_seeds():
+    for name, params in PROFILES.items():
+        assert len(set(params["seeds"])) >= 3, name
+        assert len(set(params["ablate"]["seeds"])) >= 3, name
+
+
 def test_every_model_of_a_task_trains_with_the_same_recipe():
     params = PROFILES["default"]
     parser = build_parser("train")
