@@ -146,6 +146,25 @@ def _psnr_text(scores: pd.Series, runs: Sequence[dict[str, Any]], model: str) ->
     return with_std(scores.psnr, scores.psnr_std, 2)
 
 
+def ssim_disagreements(scores: pd.DataFrame, references: Sequence[str]) -> list[str]:
+    """Where SSIM and PSNR (seed means of `seed_scores`) order a model and a reference the
+    other way round: one sentence each."""
+    notes = []
+    for reference in (r for r in references if r in scores.index):
+        ref = scores.loc[reference]
+        for model, s in scores.iterrows():
+            if model in references or pd.isna(s.psnr) or pd.isna(s.ssim):
+                continue
+            psnr, ssim = s.psnr - ref.psnr, s.ssim - ref.ssim
+            if psnr * ssim < 0:
+                notes.append(
+                    f"`{model}` is {'above' if psnr > 0 else 'below'} `{reference}` in PSNR "
+                    f"({psnr:+.2f} dB) but {'above' if ssim > 0 else 'below'} it in SSIM "
+                    f"({ssim:+.4f})"
+                )
+    return notes
+
+
 def ablation_runs(study: dict[str, Any]) -> list[dict[str, Any]]:
     """One record per variant and seed; an older single-seed study counts as its own seed."""
     runs = []

@@ -175,6 +175,7 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
         context.table(quality, f"quality_{slug}"),
         "",
     ]
+    lines += _ssim_notes(records)
     groups = frames.group_frame(runs)
     if groups is not None:
         lines += [
@@ -200,6 +201,23 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
         "the window where the input's error is largest.",
         "",
         f"![visual comparison, {task}]({context.link(path)})",
+        "",
+    ]
+
+
+def _ssim_notes(records: list[dict[str, Any]]) -> list[str]:
+    """Say where SSIM tells another story than PSNR (e.g. a model that raises PSNR over the
+    unrestored input but lowers its SSIM: it removes the degradation's energy, not its
+    structure)."""
+    scores = frames.seed_scores(records)
+    irnext = [m for m in scores.index if m.startswith("irnext")][:1]
+    notes = frames.ssim_disagreements(scores, ["identity", *irnext])
+    if not notes:
+        return ["SSIM orders every model as PSNR does against the input and IRNeXt.", ""]
+    return [
+        "SSIM disagrees with PSNR: " + "; ".join(notes) + ". A PSNR gain with an SSIM loss "
+        "means the model lowers the error's energy while losing local structure (contrast, "
+        "edges); such a model is not better in every sense the two metrics measure.",
         "",
     ]
 

@@ -100,7 +100,10 @@ def training(data: dict[str, Any], context: Context) -> str:
             "Every model of a task is trained with the same recipe and step budget. Scores of "
             "such a budget compare the architectures at that budget; the paper's claims need "
             "its recipes (`irnext train --recipe`, `irnext.training.RECIPES`) on the real "
-            "datasets.",
+            "datasets. The figure plots each run's training loss divided by its first epoch's: "
+            "IRNeXt's loss sums three output scales and a single-output baseline's has one, so "
+            "their absolute values are not comparable; the validation PSNR (dashed, where "
+            "recorded) is.",
             "",
             context.table(table, "training"),
             "",
@@ -145,7 +148,7 @@ def _study(study: dict[str, Any], context: Context) -> list[str]:
         for v in study["variants"]
     ]
     xlabel = f"PSNR (dB), {study.get('protocol')} on {study.get('dataset')}"
-    path = figures.ablation_bars(
+    path = figures.ablation_points(
         bars, study["title"], xlabel, context.figures / f"ablation_{study['study']}.png"
     )
     seeds = study.get("seeds") or sorted({r["seed"] for r in runs if r["seed"] is not None})
@@ -158,13 +161,23 @@ def _study(study: dict[str, Any], context: Context) -> list[str]:
         "",
         f"Base model `{study.get('base_model')}`, trained on {study.get('dataset')} with "
         f"{_recipe(study.get('train_config') or {})}, seeds {seeds}; scored under "
-        f"`{study.get('protocol')}`. Mirrors: {study.get('reference') or '-'}.",
+        f"`{study.get('protocol')}`{_rests_on(study)}. Mirrors: {study.get('reference') or '-'}.",
         "",
         context.table(table, f"ablation_{study['study']}"),
         "",
         f"![{study['study']}]({context.link(path)})",
         "",
     ]
+
+
+def _rests_on(study: dict[str, Any]) -> str:
+    """', on N images of S scenes' of the study's reference variant (nothing if unrecorded)."""
+    scores = frames.ablation_scores(study)
+    reference = study["variants"][0]["variant"]
+    if reference not in scores.runs:
+        return " (scenes not recorded: no comparison)"
+    counts = scores.counts(reference)
+    return f", on {counts['images']} test images of {counts['scenes']} scenes"
 
 
 def _finite(value: float) -> float | None:

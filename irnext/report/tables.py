@@ -78,7 +78,7 @@ class TableWriter:
 
     def write_rows(self, name: str, columns: Sequence[str], rows: Sequence[dict]) -> Path:
         """Records as `folder`/<name>.csv with `columns` (empty cells for None)."""
-        table = pd.DataFrame(list(rows), columns=list(columns))
+        table = pd.DataFrame(list(rows), columns=list(columns), dtype=object)  # 12, not 12.0
         path = atomic_write_text(self.folder / f"{name}.csv", table.to_csv(index=False))
         self.written.append(path)
         return path
