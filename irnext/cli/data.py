@@ -48,6 +48,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     synth.add_argument("--seed", type=int, default=0, help="seed of the photographs' crops")
     synth.add_argument("--train-count", type=int, default=32, help="training pairs")
     synth.add_argument("--test-count", type=int, default=24, help="test pairs")
+    synth.add_argument(
+        "--val-count", type=int, default=0, help="validation pairs (crops of training photos)"
+    )
     synth.add_argument("--size", type=int, default=256, help="square image side in pixels")
     synth.add_argument(
         "--contact-sheet", type=Path, help="contact sheet PNG (default: OUT/contact_sheet.png)"
@@ -111,6 +114,7 @@ def run_synth(args: argparse.Namespace) -> int:
         train_count=args.train_count,
         test_count=args.test_count,
         size_px=args.size,
+        val_count=args.val_count,
     )
     sheet = contact_sheet(args.out, args.contact_sheet or args.out / "contact_sheet.png")
     summary = {
@@ -118,6 +122,7 @@ def run_synth(args: argparse.Namespace) -> int:
         "out": str(args.out),
         "train": args.train_count,
         "test": args.test_count,
+        "val": args.val_count,
         "size_px": args.size,
         "contact_sheet": str(sheet),
     }

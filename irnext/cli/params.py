@@ -97,6 +97,7 @@ SCHEMA: dict[str, Any] = {
         "train_count": _count(),
         "test_count": _count(),
         "size_px": _count(),
+        "val_count": _count(0),
     },
     "train": _optional(
         {
@@ -110,6 +111,8 @@ SCHEMA: dict[str, Any] = {
             "fft_weight": Key(float, low=0),
             "precision": Key(str, choices=lambda base: ["fp32", "bf16"]),
             "num_workers": Key(int, low=0, also=("auto",)),  # TrainConfig's loader processes
+            "val_split": Key(str),  # `irnext train --val-split`: never the test split
+            "val_every_steps": _count(0),  # EngineOptions: validation points of the curves
         }
     ),
     "evaluate": {"device": Key(str)},

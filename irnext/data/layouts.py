@@ -258,7 +258,7 @@ def _snow_and_synth() -> list[Layout]:
                 f"synth-{task_name}",
                 task,
                 protocol,
-                ("train", "test"),
+                ("train", "val", "test"),  # val: other crops of the training photographs
                 sides=(("input", "target"),),
                 help_text=trees.SYNTH_HELP,
             )

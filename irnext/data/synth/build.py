@@ -1,6 +1,6 @@
 """`build_benchmark`: write one task of the offline synthetic benchmark to disk.
 
-Layout (what the synth-* datasets read): `OUT/{train,test}/{input,target}/NAME.png` and
+Layout (what the synth-* datasets read): `OUT/{train,val,test}/{input,target}/NAME.png` and
 `OUT/manifest.json` with every sample's photograph, crop and degradation parameters. Each sample
 draws from its own generator seeded by (seed, task, split, index), so a fixed seed gives
 byte-identical files whatever the order or number of samples built before it.
@@ -82,7 +82,7 @@ def build_sample(
     task: str, photo: Photo, *, seed: int, split: str, index: int, size_px: int
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     task_id = TASK_NAMES.index(task)
-    rng = np.random.default_rng([seed, task_id, ("train", "test").index(split), index])
+    rng = np.random.default_rng([seed, task_id, ("train", "test", "val").index(split), index])
     clean, depth, crop_info = sample_crop(photo, rng, size_px=size_px)
     degraded, params = DEGRADATIONS[task](clean, depth, rng)
     return clean, degraded, {"crop": crop_info, "degradation": params}
@@ -96,24 +96,31 @@ def build_benchmark(
     train_count: int = 32,
     test_count: int = 24,
     size_px: int = 256,
+    val_count: int = 0,
 ) -> dict[str, Any]:
-    """Write train and test pairs for `task` under `out`; returns the manifest."""
+    """Write train, validation and test pairs for `task` under `out`; returns the manifest.
+
+    Validation pairs are other crops and degradation draws of the training photographs: a
+    model can be validated during training without ever seeing a test scene."""
     if task not in DEGRADATIONS:
         raise InputError(f"unknown synthetic task {task!r}; expected one of {list(TASK_NAMES)}")
-    if size_px < 32 or train_count < 0 or test_count < 1:
+    if size_px < 32 or train_count < 0 or test_count < 1 or val_count < 0:
         raise InputError(
-            f"size_px={size_px}, train_count={train_count}, test_count={test_count}: expected "
-            "size_px >= 32, train_count >= 0, test_count >= 1"
+            f"size_px={size_px}, train_count={train_count}, test_count={test_count}, "
+            f"val_count={val_count}: expected size_px >= 32, train_count >= 0, test_count >= 1, "
+            "val_count >= 0"
         )
     out = Path(out)
     _clear_previous_build(out)
     samples = []
-    for split, count in (("train", train_count), ("test", test_count)):
+    for split, count in (("train", train_count), ("val", val_count), ("test", test_count)):
         for index in range(count):
             samples.append(
                 _write_sample(task, out, seed=seed, split=split, index=index, size_px=size_px)
             )
     manifest = _manifest(task, seed, train_count, test_count, size_px, samples)
+    if val_count:  # only then: a build without validation pairs keeps its manifest's bytes
+        manifest["val_count"] = val_count
     atomic_write_json(out / "manifest.json", manifest, indent=1)
     return manifest
 
@@ -122,13 +129,15 @@ def _write_sample(
     task: str, out: Path, *, seed: int, split: str, index: int, size_px: int
 ) -> dict[str, Any]:
     """Build and write one pair; its manifest record (PSNR measured on the stored PNGs)."""
-    photos = photos_for(split)
+    photos = photos_for("train" if split == "val" else split)
     # Test photographs in turn (so 24 pairs are 12 crops and degradation draws of each of the
     # two held-out scenes), training ones drawn at random; the two sets never share a scene.
+    # Validation pairs: training photographs, drawn with their own generator.
     if split == "test":
         photo = photos[index % len(photos)]
     else:
-        photo = photos[int(np.random.default_rng([seed, index]).integers(len(photos)))]
+        draw = [seed, index] if split == "train" else [seed, index, 2]
+        photo = photos[int(np.random.default_rng(draw).integers(len(photos)))]
     clean, degraded, record = build_sample(
         task, photo, seed=seed, split=split, index=index, size_px=size_px
     )
@@ -159,7 +168,7 @@ def _clear_previous_build(out: Path) -> None:
             f"{out}: folder is not empty and holds no manifest.json of an earlier synthetic "
             "build; expected a new or empty folder (or one written by `irnext data synth`)"
         )
-    for split in ("train", "test"):
+    for split in ("train", "val", "test"):
         if (out / split).is_dir():
             shutil.rmtree(out / split)
 
