@@ -98,6 +98,7 @@ def quality_frame(
     latency: Mapping[str, dict[str, Any]],
     published: Mapping[str, str],
     budgets: Mapping[str, Any] | None = None,
+    plateaus: Mapping[str, str] | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """One task's comparison table (each model against the task's IRNeXt and the identity, each
     family Holm-corrected) and its comparisons as CSV rows (`compare.CSV_COLUMNS`)."""
@@ -131,9 +132,10 @@ def quality_frame(
         )
     name = irnext or "IRNeXt"
     header = [*QUALITY_HEADER, f"vs {name} (dB)", f"P(better than {name})", *QUALITY_TAIL]
-    csv = compare.csv_rows(task, irnext, vs_irnext, budgets=budgets) if irnext else []
+    kinds = {"budgets": budgets, "plateaus": plateaus}
+    csv = compare.csv_rows(task, irnext, vs_irnext, **kinds) if irnext else []
     if identity:
-        csv += compare.csv_rows(task, identity, vs_identity, budgets=budgets)
+        csv += compare.csv_rows(task, identity, vs_identity, **kinds)
     return frame(header, rows), csv
 
 

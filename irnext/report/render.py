@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from irnext.io import atomic_write_text, read_yaml_mapping
-from irnext.report import compare, figures, frames, sections, stats
+from irnext.report import compare, convergence, figures, frames, sections, stats
 from irnext.report.cells import Profile, folder_name
 from irnext.report.frames_cost import published_for_task
 from irnext.report.load import collect
+from irnext.report.sections_convergence import convergence_section, still_improving
 from irnext.report.tables import TableWriter
 from irnext.report.visual import visual_grid
 
@@ -42,6 +43,7 @@ def render_report(
     results, out = Path(results), Path(out)
     data = collect(results, profile)
     data["published"] = _published(Path(published) if published else None)
+    data["plateaus"] = convergence.verdicts(data["histories"])
     tables = out.parent / "tables"
     context = sections.Context(
         base=out.parent, figures=out.parent / "figures", table=TableWriter(tables)
@@ -53,6 +55,7 @@ def render_report(
         sections.synth(data, context),
         quality(data, context),
         sections.training(data, context),
+        convergence_section(data, context),
         sections.ablations(data, context),
         sections.cost(data, context),
         sections.published(data, context),
@@ -159,7 +162,10 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
     reference = next((r for r in runs if r["model"] == "identity"), runs[0])
     first, table = reference["summary"], reference["per_image"]
     slug = task.replace(" / ", "-").replace(" ", "_")
-    quality, rows = frames.quality_frame(task, runs, cost, latency, published, _budgets(data, task))
+    plateaus = {m: v.verdict for (name, m), v in data["plateaus"].items() if name == task}
+    quality, rows = frames.quality_frame(
+        task, runs, cost, latency, published, _budgets(data, task), plateaus
+    )
     context.rows.extend(rows)
     seeds = max(
         len({r["seed"] for r in runs if r["model"] == m}) for m in {r["model"] for r in runs}
@@ -174,6 +180,7 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
         "",
         context.table(quality, f"quality_{slug}"),
         "",
+        *still_improving(data, task, sorted({r["model"] for r in runs})),
     ]
     lines += _ssim_notes(records)
     groups = frames.group_frame(runs)
