@@ -218,3 +218,19 @@ def test_an_ablation_on_a_task_the_profile_does_not_build_is_refused():
     parsed = build_parser("ablate").parse_args(command)
     assert parsed.epochs == PROFILES["default"]["ablate"]["epochs"]  # the study's own budget
     assert parsed.lr == 0.5 and parsed.seeds == PROFILES["default"]["ablate"]["seeds"]
+
+
+def test_the_visual_shows_the_images_the_models_differ_most_on(tmp_path):
+    from irnext.cli.collect import differing_images
+
+    scores = {"a": [20.0, 21.0, 22.0, 23.0], "b": [20.0, 25.0, 22.5, 22.0]}
+    for model, psnr in scores.items():
+        folder = tmp_path / "evaluate" / "haze" / f"{model}-s0"
+        folder.mkdir(parents=True)
+        rows = [f"i{i},synth-haze/test,p,,8,8,{v},0.5" for i, v in enumerate(psnr)]
+        header = "name,test_set,scene,group,height,width,psnr_db,ssim"
+        (folder / "per_image.csv").write_text("\n".join([header, *rows]) + "\n")
+    # spreads: i0 0, i1 4, i2 0.5, i3 1 -> the three largest, largest first
+    assert differing_images(tmp_path, "haze", ["a", "b"], 0, 3) == ["i1", "i3", "i2"]
+    with pytest.raises(InputError, match="c-s0/per_image.csv: missing"):
+        differing_images(tmp_path, "haze", ["a", "c"], 0, 3)

@@ -109,3 +109,27 @@ def test_a_tiny_psnr_spread_does_not_fill_the_axis(monkeypatch):
     assert high - low >= 1.0
     assert not ax.patches  # points, not bars drawn from a cut axis
     plt.close("all")
+
+
+def test_several_visual_images_each_get_their_grid(tmp_path):
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    root = build_results(tmp_path / "results")
+    folder = root / "visual" / "haze"
+    rng = np.random.default_rng(0)
+    for prefix in ("0_", "1_"):
+        for name in ("input", "target", "irnext-mini", "restormer-mini", "nafnet-mini"):
+            pixels = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{prefix}{name}.png")
+    images = [{"image": "img3", "prefix": "0_", "crop": [0, 0, 16]},
+              {"image": "img1", "prefix": "1_", "crop": [8, 8, 16]}]  # fmt: skip
+    spec = {"models": ["irnext-mini", "restormer-mini", "nafnet-mini"], "seed": 0}
+    (folder / "visual.json").write_text(json.dumps({**spec, "images": images}))
+    text = render_report(root, root / "report.md").read_text()
+    assert "the window where the models' outputs differ most" in text
+    for number, name in enumerate(("img3", "img1")):
+        assert f"![visual comparison, haze, {name}](figures/visual_haze_{number}.png)" in text
+        assert (root / "figures" / f"visual_haze_{number}.png").stat().st_size > 1000

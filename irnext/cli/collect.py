@@ -4,7 +4,8 @@ irnext collect --task haze --models irnext-mini restormer-mini --seeds 0 1
     -> results/metrics/haze.json, DVC metrics: {model: {psnr_db, ssim, seeds,
        psnr_db_std_seeds (with 2+ seeds)}}
 irnext visual --task haze --dataset synth-haze --root data/synth/haze --models ... --seed 0
-    -> results/visual/haze/{input,target,MODEL}.png and visual.json (the crop of largest error)
+    -> results/visual/haze/K_{input,target,MODEL}.png and visual.json: the --count test images
+       whose PSNR differs most between the models, each zoomed where their outputs differ most
 
 Both read only files the pipeline wrote (summary.json of each evaluation, the checkpoints).
 """
@@ -21,7 +22,7 @@ from irnext.errors import InputError
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     collect = subparsers.add_parser("collect", help="per-task DVC metrics from the evaluations")
-    visual = subparsers.add_parser("visual", help="one test image restored by every model")
+    visual = subparsers.add_parser("visual", help="test images restored by every model")
     for parser in (collect, visual):
         parser.add_argument("--task", required=True, help="the task whose results are read")
         parser.add_argument("--models", nargs="+", required=True, help="models of the profile")
@@ -36,6 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--models-dir", type=Path, default=Path("models"), help="trained checkpoints"
     )
     visual.add_argument("--crop", type=int, default=64, help="side of the zoomed window")
+    visual.add_argument(
+        "--count", type=int, default=3, help="test images shown: those the models differ most on"
+    )
     visual.set_defaults(func=_visual)
 
 
@@ -121,8 +125,28 @@ def largest_error_window(error, size: int) -> tuple[int, int, int]:
     return int(top), int(left), side
 
 
+def differing_images(results: Path, task: str, models: list[str], seed: int, count: int):
+    """The `count` test images whose PSNR differs most between the models (range over models,
+    seed `seed`), from their per_image.csv; ties by name."""
+    from irnext.report.load import read_per_image
+
+    scores = {}
+    for model in models:
+        path = results / "evaluate" / task / f"{model}-s{seed}" / "per_image.csv"
+        table = read_per_image(path)
+        if table is None or "psnr_db" not in table.columns:
+            raise InputError(f"{path}: missing or without psnr_db (run the cell stage first)")
+        scores[model] = table["psnr_db"].astype(float)
+    names = sorted(set.intersection(*(set(s.index) for s in scores.values())))
+    spread = {
+        n: max(s[n] for s in scores.values()) - min(s[n] for s in scores.values()) for n in names
+    }
+    return sorted(names, key=lambda n: (-spread[n], n))[:count]
+
+
 def _visual(args: argparse.Namespace) -> int:
     import numpy as np
+    import torch
 
     from irnext.checkpoint import load_checkpoint
     from irnext.data import open_dataset, write_image
@@ -130,26 +154,25 @@ def _visual(args: argparse.Namespace) -> int:
     from irnext.io import atomic_write_json
 
     dataset = open_dataset(args.dataset, args.root, split="test")
-    first = min(range(len(dataset)), key=lambda i: dataset.pairs[i].name)
-    sample = dataset[first]
+    chosen = differing_images(args.results, args.task, args.models, args.seed, args.count)
+    index = {pair.name: i for i, pair in enumerate(dataset.pairs)}
     out = args.results / "visual" / args.task
-    image, target = sample["input"], sample["target"]
-    write_image(out / "input.png", image)
-    write_image(out / "target.png", target)
-    for model_name in args.models:
-        checkpoint = args.models_dir / args.task / f"{model_name}-s{args.seed}.pt"
-        model, _ = load_checkpoint(checkpoint)
-        restored = restore(model, image).cpu()
-        write_image(out / f"{model_name}.png", restored)
-    error = np.abs((image - target).numpy()).mean(axis=0)
-    top, left, side = largest_error_window(error, args.crop)
-    record = {
-        "image": sample["name"],
-        "dataset": args.dataset,
-        "seed": args.seed,
-        "models": list(args.models),
-        "crop": [top, left, side],  # the identity's window of largest mean absolute error
-    }
-    atomic_write_json(out / "visual.json", record)
+    nets = {m: load_checkpoint(args.models_dir / args.task / f"{m}-s{args.seed}.pt")[0]
+            for m in args.models}  # fmt: skip
+    images = []
+    for number, name in enumerate(chosen):
+        sample = dataset[index[name]]
+        prefix = f"{number}_"
+        write_image(out / f"{prefix}input.png", sample["input"])
+        write_image(out / f"{prefix}target.png", sample["target"])
+        restored = {m: restore(net, sample["input"]).cpu() for m, net in nets.items()}
+        for model, image in restored.items():
+            write_image(out / f"{prefix}{model}.png", image)
+        # Where the models' outputs disagree most (standard deviation over models).
+        disagreement = torch.stack(list(restored.values())).std(dim=0, correction=0)
+        crop = largest_error_window(np.asarray(disagreement.mean(dim=0)), args.crop)
+        images.append({"image": name, "prefix": prefix, "crop": list(crop)})
+    record = {"dataset": args.dataset, "seed": args.seed, "models": list(args.models)}
+    atomic_write_json(out / "visual.json", {**record, "images": images})
     print(f"wrote {out}")
     return 0

@@ -199,17 +199,29 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
     spec = data["visuals"].get(task)
     if not spec:
         return [*lines, "(no visual comparison found for this task)", ""]
-    path = visual_grid(
-        spec, task, context.figures / f"visual_{slug}.png", _visual_scores(spec, runs)
-    )
-    return [
-        *lines,
-        f"Test image `{spec.get('image', '?')}`, restored by each model (seed 0); the crop is "
-        "the window where the input's error is largest.",
-        "",
-        f"![visual comparison, {task}]({context.link(path)})",
+    return lines + _visuals(spec, task, slug, runs, context)
+
+
+def _visuals(spec, task, slug, runs, context) -> list[str]:
+    """One grid per shown test image. A visual.json with `images` lists several (those the
+    models differ most on, each cropped where their outputs differ most); an older one holds
+    a single image cropped where the input's error is largest."""
+    shown = spec.get("images") or [{"image": spec.get("image"), "crop": spec.get("crop")}]
+    several = "images" in spec
+    lines = [
+        f"Test images the models' PSNR differs most on, restored by each model (seed "
+        f"{spec.get('seed', 0)}); the crop is the window where the models' outputs differ most."
+        if several
+        else f"Test image `{spec.get('image', '?')}`, restored by each model (seed 0); the crop "
+        "is the window where the input's error is largest.",
         "",
     ]
+    for number, entry in enumerate(shown):
+        one = {**spec, **entry}
+        name = f"visual_{slug}" + (f"_{number}" if several else "")
+        path = visual_grid(one, task, context.figures / f"{name}.png", _visual_scores(one, runs))
+        lines += [f"![visual comparison, {task}, {entry.get('image')}]({context.link(path)})", ""]
+    return lines
 
 
 def _ssim_notes(records: list[dict[str, Any]]) -> list[str]:
