@@ -125,3 +125,18 @@ def test_the_cli_reads_the_profile_of_params(results, tmp_path, capsys):
     params.write_text(params.read_text().replace("[0, 1]", "[0, 0]"))
     assert main([*argv, "--params", str(params)]) == 2
     assert "repeat" in capsys.readouterr().err
+
+
+def test_a_task_with_one_folder_per_test_set_is_read_per_test_set(results):
+    # The paper profile's layout: evaluate/TASK/MODEL-sSEED/SET/summary.json.
+    for cell in (results / "evaluate" / "rain").iterdir():
+        moved = cell / "synth-rain"
+        moved.mkdir()
+        for path in list(cell.iterdir()):
+            if path.is_file():
+                path.rename(moved / path.name)
+    text = _render(results)
+    assert "### rain / synth-rain\n" in text and "Missing cells" not in text
+    assert "Not read" not in text
+    rain = text.split("### rain / synth-rain\n", 1)[1]
+    assert "6 images of 3 scenes, 2 seed(s)" in rain

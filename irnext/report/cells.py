@@ -71,16 +71,27 @@ def profile_evaluations(results: Path, profile: Profile, read_run) -> dict[str, 
     for task in profile.tasks:
         task_runs = []
         for model, seed in profile.cells(task):
-            path = root / task / folder_name(model, seed) / "summary.json"
-            if path.is_file():
-                task_runs.append(read_run(path, task, seed))
-            else:
-                missing.append({"task": task, "model": model, "seed": seed, "path": path})
-        check_task(task_runs, profile.datasets.get(task))
+            folder = root / task / folder_name(model, seed)
+            paths = _summaries(folder)
+            if not paths:
+                missing.append({"task": task, "model": model, "seed": seed, "path": folder})
+            for test_set, path in paths.items():
+                label = f"{task} / {test_set}" if test_set else task
+                task_runs.append(read_run(path, label, seed))
+        for label in sorted({r["task"] for r in task_runs}):
+            check_task([r for r in task_runs if r["task"] == label], profile.datasets.get(task))
         found += task_runs
-    read = {e["path"].parent for e in found} | {m["path"].parent for m in missing}
+    read = {e["path"].parent for e in found} | {m["path"] for m in missing}
     ignored = sorted(p.parent for p in root.glob("**/summary.json") if not _within(p.parent, read))
     return {"evaluations": found, "missing": missing, "ignored": ignored}
+
+
+def _summaries(folder: Path) -> dict[str, Path]:
+    """{test set: summary.json} of one cell: its own summary (key ""), or one sub-folder per
+    test set where the task has several (the paper profile's evaluate/TASK/MODEL-sSEED/SET/)."""
+    if (folder / "summary.json").is_file():
+        return {"": folder / "summary.json"}
+    return {p.parent.name: p for p in sorted(folder.glob("*/summary.json"))}
 
 
 def _within(folder: Path, read: set[Path]) -> bool:

@@ -162,9 +162,10 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
     reference = next((r for r in runs if r["model"] == "identity"), runs[0])
     first, table = reference["summary"], reference["per_image"]
     slug = task.replace(" / ", "-").replace(" ", "_")
-    plateaus = {m: v.verdict for (name, m), v in data["plateaus"].items() if name == task}
+    trained = task.split(" / ")[0]  # a task of several test sets: "derain / test100"
+    plateaus = {m: v.verdict for (name, m), v in data["plateaus"].items() if name == trained}
     quality, rows = frames.quality_frame(
-        task, runs, cost, latency, published, _budgets(data, task), plateaus
+        task, runs, cost, latency, published, _budgets(data, trained), plateaus
     )
     context.rows.extend(rows)
     seeds = max(
@@ -180,7 +181,7 @@ def _task(task, runs, cost, latency, data, context, points) -> list[str]:
         "",
         context.table(quality, f"quality_{slug}"),
         "",
-        *still_improving(data, task, sorted({r["model"] for r in runs})),
+        *still_improving(data, trained, sorted({r["model"] for r in runs})),
     ]
     lines += _ssim_notes(records)
     groups = frames.group_frame(runs)
