@@ -120,8 +120,11 @@ def test_pairing_uses_test_set_and_name_and_the_same_seeds():
     other_set = {None: {("set-b", "x"): 1.0, ("set-b", "y"): 1.0}}
     with pytest.raises(ValueError, match="same images"):
         stats.paired_differences(ours, other_set)
+    # Seeds 0 and 1 against seeds 0 and 2: only seed 0 is paired (seed 0 minus seed 0: zero).
+    keys, differences = stats.paired_differences(ours, {0: ours[0], 2: ours[1]})
+    assert differences.tolist() == [[0.0, 0.0]]
     with pytest.raises(ValueError, match="seeds"):
-        stats.paired_differences(ours, {0: ours[0], 2: ours[1]})
+        stats.paired_differences(ours, {3: ours[0], 2: ours[1]})
 
 
 def test_the_interval_is_deterministic_and_depends_on_the_seed():

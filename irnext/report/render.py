@@ -139,7 +139,11 @@ def _not_compared(data: dict[str, Any], context: sections.Context) -> list[str]:
         cells = ", ".join(
             f"{m['task']}: {folder_name(m['model'], m['seed'])}" for m in data["missing"]
         )
-        lines += [f"**Missing cells** (in the profile, no result; shown nowhere): {cells}.", ""]
+        lines += [
+            f"**Missing cells** (in the profile, no result; a model's row rests on its other "
+            f"seeds): {cells}.",
+            "",
+        ]
     if data["ignored"]:
         folders = ", ".join(f"`{context.link(p)}`" for p in data["ignored"])
         lines += [f"Not read (not in the profile, left from an earlier run): {folders}.", ""]

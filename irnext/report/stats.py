@@ -135,8 +135,9 @@ Runs = Mapping[int | None, Mapping[Hashable, float]]  # seed -> {image key: scor
 def paired_differences(ours: Runs, theirs: Runs) -> tuple[list[Hashable], np.ndarray]:
     """(image keys, seeds x images array of ours - theirs), paired as the module says.
 
-    Every run of both models must score exactly the same image keys; the seeds must be the
-    same, or `theirs` a single run subtracted from every seed of `ours`.
+    Every run of both models must score exactly the same image keys; the seeds both models
+    trained are paired (the count of seeds says how many), or `theirs` is a single run
+    subtracted from every seed of `ours`.
     """
     if not ours or not theirs:
         raise ValueError("a paired difference needs at least one run of each model")
@@ -152,11 +153,12 @@ def paired_differences(ours: Runs, theirs: Runs) -> tuple[list[Hashable], np.nda
                     f"{side}, seed {seed}: scores other images than the first run of ours "
                     f"(extra {extra[:3]}, missing {lack[:3]}); pairs must be the same images"
                 )
+    common = sorted(set(ours) & set(theirs), key=str)
     if len(theirs) == 1:
         reference = next(iter(theirs.values()))
         pairs = [(ours[s], reference) for s in ours]
-    elif set(theirs) == set(ours):
-        pairs = [(ours[s], theirs[s]) for s in sorted(ours, key=str)]
+    elif common:  # a seed one model lacks (a missing cell) is left out of the pairing
+        pairs = [(ours[s], theirs[s]) for s in common]
     else:
         raise ValueError(f"seeds {sorted(ours, key=str)} and {sorted(theirs, key=str)} differ")
     return keys, np.array([[a[k] - b[k] for k in keys] for a, b in pairs])
