@@ -209,6 +209,7 @@ def _run_variant(variant, base, seed, train_set, test_set, config, device):
         # Per-image scores, so that reports can pair variants (and seeds) image by image.
         "psnr_db_per_image": {row["name"]: row["psnr_db"] for row in per_image},
         "ssim_per_image": {row["name"]: row["ssim"] for row in per_image},
+        "scene_per_image": {row["name"]: row["scene"] for row in per_image},  # resampling unit
         "final_loss": history[-1]["loss"],
         "loss_curve": [h["loss"] for h in history],
     }

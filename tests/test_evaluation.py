@@ -382,7 +382,7 @@ def test_score_files_hold_no_timings_and_a_rerun_rewrites_them_byte_for_byte(tmp
     for word in ("seconds", "environment", "timestamp", "images_per_second", str(tmp_path)):
         assert word not in text
     header = first["per_image.csv"].decode().splitlines()[0]
-    assert header == "name,group,height,width,psnr_db,ssim"
+    assert header == "name,test_set,scene,group,height,width,psnr_db,ssim"
     run = json.loads((out / "run.json").read_text())
     assert run["seconds_total"] > 0 and len(run["per_image_seconds"]) == 3
     assert run["environment"]["device"] == "cpu" and "timestamp_utc" in run["environment"]

@@ -45,6 +45,12 @@ def test_the_default_profile_compares_irnext_with_three_baselines_on_all_tasks()
     assert len(params["ablate"]["seeds"]) >= 2
 
 
+def test_every_profile_trains_at_least_three_seeds():
+    for name, params in PROFILES.items():
+        assert len(set(params["seeds"])) >= 3, name
+        assert len(set(params["ablate"]["seeds"])) >= 3, name
+
+
 def test_every_model_of_a_task_trains_with_the_same_recipe():
     params = PROFILES["default"]
     parser = build_parser("train")
@@ -116,10 +122,15 @@ def test_the_paper_profile_reads_the_roots_from_datasets_yaml(tmp_path):
     assert train.epochs is None  # every value but the workers from the recipe
 
 
-def _summary(folder: Path, dataset: str, psnr: float, ssim: float) -> None:
+def _summary(folder: Path, dataset: str, psnr: float, ssim: float, **extra) -> None:
     folder.mkdir(parents=True)
     means = {"psnr_db": psnr, "ssim": ssim}
-    (folder / "summary.json").write_text(json.dumps({"dataset": dataset, "means": means}))
+    summary = {"model": folder.name, "dataset": dataset, "split": "test", "count": 2}
+    summary.update({"protocol": "dehaze_pooled", "means": means, **extra})
+    (folder / "summary.json").write_text(json.dumps(summary))
+    rows = [f"i{i},{dataset}/test,p{i},,8,8,{psnr},{ssim}" for i in range(2)]
+    header = "name,test_set,scene,group,height,width,psnr_db,ssim"
+    (folder / "per_image.csv").write_text("\n".join([header, *rows]) + "\n")
 
 
 def test_metrics_are_means_over_seeds_with_their_spread(tmp_path):
@@ -133,6 +144,22 @@ def test_metrics_are_means_over_seeds_with_their_spread(tmp_path):
     assert table["a"] == {"psnr_db": 21.0, "ssim": 0.8, "seeds": 2, "psnr_db_std_seeds": 1.4142}
     one = metrics_of(tmp_path, "haze", ["a"], [0])  # one seed: no spread is claimed
     assert one["a"] == {"psnr_db": 20.0, "ssim": 0.7, "seeds": 1}
+
+
+@pytest.mark.parametrize(("seeds", "message"), [([0, 0], "repeat"), ([], "non-empty")])
+def test_metrics_refuse_repeated_or_empty_seeds(tmp_path, seeds, message):
+    _summary(tmp_path / "evaluate" / "haze" / "identity", "synth-haze", 12.0, 0.5)
+    _summary(tmp_path / "evaluate" / "haze" / "a-s0", "synth-haze", 20.0, 0.7)
+    with pytest.raises(InputError, match=message):
+        metrics_of(tmp_path, "haze", ["a"], seeds)
+
+
+def test_metrics_refuse_a_run_of_another_protocol(tmp_path):
+    folder = tmp_path / "evaluate" / "haze"
+    _summary(folder / "identity", "synth-haze", 12.0, 0.5)
+    _summary(folder / "a-s0", "synth-haze", 20.0, 0.7, protocol="matlab_y")
+    with pytest.raises(InputError, match="a-s0/summary.json: protocol 'matlab_y' differs"):
+        metrics_of(tmp_path, "haze", ["a"], [0])
 
 
 def test_the_visual_crop_is_the_window_of_largest_error():
@@ -191,3 +218,19 @@ def test_an_ablation_on_a_task_the_profile_does_not_build_is_refused():
     parsed = build_parser("ablate").parse_args(command)
     assert parsed.epochs == PROFILES["default"]["ablate"]["epochs"]  # the study's own budget
     assert parsed.lr == 0.5 and parsed.seeds == PROFILES["default"]["ablate"]["seeds"]
+
+
+def test_the_visual_shows_the_images_the_models_differ_most_on(tmp_path):
+    from irnext.cli.collect import differing_images
+
+    scores = {"a": [20.0, 21.0, 22.0, 23.0], "b": [20.0, 25.0, 22.5, 22.0]}
+    for model, psnr in scores.items():
+        folder = tmp_path / "evaluate" / "haze" / f"{model}-s0"
+        folder.mkdir(parents=True)
+        rows = [f"i{i},synth-haze/test,p,,8,8,{v},0.5" for i, v in enumerate(psnr)]
+        header = "name,test_set,scene,group,height,width,psnr_db,ssim"
+        (folder / "per_image.csv").write_text("\n".join([header, *rows]) + "\n")
+    # spreads: i0 0, i1 4, i2 0.5, i3 1 -> the three largest, largest first
+    assert differing_images(tmp_path, "haze", ["a", "b"], 0, 3) == ["i1", "i3", "i2"]
+    with pytest.raises(InputError, match="c-s0/per_image.csv: missing"):
+        differing_images(tmp_path, "haze", ["a", "c"], 0, 3)

@@ -7,6 +7,7 @@ current layout is tested in test_report_layout.py."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -34,6 +35,7 @@ def _variant(name, per_image, params, **kwargs):
         "gmacs_256": 1.5,
         "psnr_db": sum(per_image.values()) / len(per_image),
         "psnr_db_per_image": per_image,
+        "scene_per_image": {name: name for name in per_image},  # each image its own scene
         "ssim": 0.81234,
         "train_seconds": 12.0,
         "loss_curve": [0.5, 0.4],
@@ -85,6 +87,14 @@ def results(tmp_path):
                 "environment": ENV,
             },
         )
+        # Six images, two crops of each of three photographs; the mean is the summary's.
+        offsets = [-0.5, 0.5, -0.25, 0.25, 0.0, 0.0]
+        lines = ["name,test_set,scene,group,height,width,psnr_db,ssim"]
+        lines += [
+            f"i{i},synth-haze/test,p{i // 2},,32,32,{psnr + shift * (model == 'identity')},0.72"
+            for i, shift in enumerate(offsets)
+        ]
+        (root / f"evaluate/haze/{model}/per_image.csv").write_text("\n".join(lines) + "\n")
     _write(
         root,
         "train/haze.json",
@@ -152,9 +162,19 @@ def results(tmp_path):
 def test_report_renders_every_result(results):
     out = render_report(results, results / "report.md")
     text = out.read_text()
-    assert "| identity | - | - | - | 1 | 12.63 | - | 0.7200 | no per-image scores | - | - |" in text
+    # identity per image 12.13, 13.13, 12.38, 12.88, 12.63, 12.63 (scene means 12.63 each):
+    # resampling scenes cannot move the mean, only images within them (12.13 .. 13.13).
+    identity = next(line for line in text.splitlines() if line.startswith("| identity | - | - |"))
+    low, high = map(
+        float, re.search(r"\| 12\.63 \| \[(\S+), (\S+)\] \| 0\.7200 \|", identity).groups()
+    )
+    assert 12.13 <= low < 12.63 < high <= 13.13
     assert "| irnext-test | 220,705 |" not in text  # irnext-test has no complexity record
-    assert "| irnext-test | - | - | - | 1 | 18.40 | - |" in text
+    # irnext-test vs identity: 18.40 minus the identity's images, +5.77 on average
+    assert (
+        "| irnext-test | - | - | - | 1 | 18.40 | [18.40, 18.40] | 0.7200 | - | - | +5.77 [" in text
+    )
+    assert "6 images of 3 scenes, 1 seed(s)" in text
     # Paired differences -1.0 and -1.5: every resample's mean lies in [-1.5, -1.0].
     row = next(line for line in text.splitlines() if line.startswith("| no-lam |"))
     assert row.startswith(
@@ -209,7 +229,7 @@ def test_table_cells():
     assert cell(0.01234) == "0.0123" and cell("a\nb") == "a b"
     assert markdown_table(["a"], [[1]]).splitlines() == ["| a |", "|---|", "| 1 |"]
     assert markdown_table(["a"], [["x|y"]]).splitlines()[2] == "| x\\|y |"
-    assert "vs paper (dB, 95 % CI)" in ablation_frame(ABLATION).columns
+    assert "vs paper (dB, Holm-level CI)" in ablation_frame(ABLATION)[0].columns
 
 
 def test_latex_is_booktabs_and_escaped():
@@ -265,7 +285,7 @@ def test_summaries_in_the_default_evaluate_folder_are_reported(tmp_path):
     write_summary(tmp_path / "evaluate" / "identity-gopro-test" / "summary.json", summary)
     text = render_report(tmp_path, tmp_path / "report.md").read_text()
     assert "### gopro / test" in text
-    assert "`gopro` (test), protocol `matlab_rgb3d`, 1111 images." in text
+    assert "`gopro` (test), protocol `matlab_rgb3d`: 1111 images (scenes not recorded)" in text
     assert "| identity | - | - | - | 1 | 25.64 | - | 0.7913 |" in text
 
 

@@ -20,6 +20,7 @@ from irnext.report import render_report
 
 TASKS = {"haze": 10.0, "rain": 20.0}  # identity's PSNR of image i is base + i
 IMAGES = [f"img{i}" for i in range(6)]
+SCENES = ["p0", "p0", "p1", "p1", "p2", "p2"]  # two crops of each of three photographs
 SEEDS = (0, 1)
 # model -> PSNR added to the identity's on every image (nafnet-mini: +1/-1 alternating on top)
 OFFSETS = {"irnext-mini": 3.0, "restormer-mini": 2.0, "nafnet-mini": 0.0}
@@ -67,10 +68,10 @@ def _evaluation(root, task, model, seed, counter):
         "means": {"psnr_db": float(np.mean(psnr)), "ssim": float(np.mean(ssim))},
         "group_means": {}, "complete": None,
     })  # fmt: skip
-    lines = ["name,group,height,width,psnr_db,ssim"]
+    lines = ["name,test_set,scene,group,height,width,psnr_db,ssim"]
     groups = ["indoor", "outdoor"] * 3 if task == "haze" else [""] * 6
-    rows = zip(IMAGES, groups, psnr, ssim)
-    lines += [f"{n},{g},32,32,{p!r},{s!r}" for n, g, p, s in rows]
+    rows = zip(IMAGES, SCENES, groups, psnr, ssim)
+    lines += [f"{n},synth-{task}/test,{c},{g},32,32,{p!r},{s!r}" for n, c, g, p, s in rows]
     (root / folder / "per_image.csv").write_text("\n".join(lines) + "\n")
     _json(root, f"{folder}/run.json", {"seconds_total": 1.0, "environment": _env(counter)})
 
@@ -130,6 +131,7 @@ def _ablation(root):
             per_seed.append({
                 "seed": seed, "psnr_db": float(np.mean(list(psnr.values()))), "ssim": 0.6,
                 "psnr_db_per_image": psnr, "ssim_per_image": {n: 0.6 for n in IMAGES},
+                "scene_per_image": dict(zip(IMAGES, SCENES)),
                 "final_loss": 0.1, "loss_curve": [0.3, 0.1],
             })  # fmt: skip
         return {"variant": name, "note": "", "model_kwargs": {"num_res": num_res},
@@ -197,10 +199,14 @@ def test_task_tables_show_seed_means_intervals_and_differences(rendered):
     assert "| 1 | 12.50 | [" in identity
     irnext = _row(text, "haze", "irnext-mini")
     assert "| 2 | 16.00 ± 0.71 |" in irnext  # mean of 15.5, 16.5; s.d. 1/sqrt(2)
-    assert "+3.50 [+3.50, +3.50] *" in irnext  # vs identity, every image +3.5
+    # vs identity: every image +3 on seed 0, +4 on seed 1; seeds are resampled, and a quarter
+    # of the draws take seed 0 twice (3.0), a quarter seed 1 twice (4.0): the 2.5/97.5 %
+    # percentiles are exactly those.
+    assert "+3.50 [+3.00, +4.00] *" in irnext
     assert "12.3 ms (cpu, 2 threads)" in irnext and "| 300,000 | 2.00 |" in irnext
     restormer = _row(text, "haze", "restormer-mini")
-    assert "-1.00 [-1.00, -1.00] * | +2.50 [+2.50, +2.50] * |" in restormer
+    # vs irnext-mini -1 on every image of both seeds (paired seed by seed): never better.
+    assert "-1.00 [-1.00, -1.00] * | 0.00 | +2.50 [+2.00, +3.00] * |" in restormer
     reasons = "IQR 31 % of the median; machine busy: loadavg 3.10 above the 0 free cores"
     assert f"flagged ({reasons})" in restormer
     assert "99.87" not in text and "99.9" not in text  # a flagged timing is no result
@@ -254,7 +260,7 @@ def test_markdown_and_latex_tables_carry_the_same_numbers(rendered):
 
 def test_figures_are_written_and_linked_relatively(rendered):
     root, text = rendered
-    assert "booktabs LaTeX in `tables/`" in text
+    assert "booktabs LaTeX and as CSV in `tables/`" in text
     expected = [
         "psnr_vs_macs_haze",
         "psnr_vs_macs_rain",
@@ -304,7 +310,8 @@ def test_a_truncated_summary_is_an_input_error_naming_file_and_line(tmp_path, ca
     path.write_text('{\n  "model": "irnext-mini",\n  "means": {"psnr')
     with pytest.raises(InputError, match=r"summary\.json: not valid JSON \(line 3, column"):
         render_report(root, root / "report.md")
-    assert main(["report", "--results", str(root), "--out", str(root / "report.md")]) == 2
+    argv = ["report", "--results", str(root), "--out", str(root / "report.md"), "--every-result"]
+    assert main(argv) == 2
     assert f"{path}: not valid JSON (line 3" in capsys.readouterr().err
 
 

@@ -64,7 +64,9 @@ def ablate_command(params: dict[str, Any], study: str, recipe_flags: list[str]) 
     task = spec["task"]
     if task not in section(params, "tasks"):  # its data/synth/TASK is built for `tasks` only
         raise InputError(f"params.yaml: ablate.task {task!r} is not one of tasks {params['tasks']}")
-    flags = [f for f in _pairs(recipe_flags) if f[0] != "--epochs"]
+    # The studies score their variants on the test split after training; no validation curve.
+    skipped = ("--epochs", "--val-split", "--val-every-steps")
+    flags = [f for f in _pairs(recipe_flags) if f[0] not in skipped]
     return [
         "ablate",
         "--study",

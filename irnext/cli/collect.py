@@ -4,7 +4,8 @@ irnext collect --task haze --models irnext-mini restormer-mini --seeds 0 1
     -> results/metrics/haze.json, DVC metrics: {model: {psnr_db, ssim, seeds,
        psnr_db_std_seeds (with 2+ seeds)}}
 irnext visual --task haze --dataset synth-haze --root data/synth/haze --models ... --seed 0
-    -> results/visual/haze/{input,target,MODEL}.png and visual.json (the crop of largest error)
+    -> results/visual/haze/K_{input,target,MODEL}.png and visual.json: the --count test images
+       whose PSNR differs most between the models, each zoomed where their outputs differ most
 
 Both read only files the pipeline wrote (summary.json of each evaluation, the checkpoints).
 """
@@ -22,7 +23,7 @@ from irnext.names import check_name
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     collect = subparsers.add_parser("collect", help="per-task DVC metrics from the evaluations")
-    visual = subparsers.add_parser("visual", help="one test image restored by every model")
+    visual = subparsers.add_parser("visual", help="test images restored by every model")
     for parser in (collect, visual):
         parser.add_argument("--task", required=True, help="the task whose results are read")
         parser.add_argument("--models", nargs="+", required=True, help="models of the profile")
@@ -37,34 +38,53 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--models-dir", type=Path, default=Path("models"), help="trained checkpoints"
     )
     visual.add_argument("--crop", type=int, default=64, help="side of the zoomed window")
+    visual.add_argument(
+        "--count", type=int, default=3, help="test images shown: those the models differ most on"
+    )
     visual.set_defaults(func=_visual)
 
 
-def _summaries(folder: Path) -> dict[str, dict[str, Any]]:
-    """{dataset: summary} of one evaluation folder (one test set, or one sub-folder each)."""
-    from irnext.report.load import read_json  # names a malformed or absurdly nested file
-
+def _summary_paths(folder: Path) -> dict[str, Path]:
+    """{dataset: summary.json} of one evaluation folder: one sub-folder per test set, or the
+    folder's own summary under "" (its one test set)."""
     if (folder / "summary.json").is_file():
-        summary = read_json(folder / "summary.json")
-        return {summary["dataset"]: summary}
+        return {"": folder / "summary.json"}
     found = sorted(folder.glob("*/summary.json"))
     if not found:
         raise InputError(f"{folder}: no summary.json (run the evaluate stage first)")
-    return {path.parent.name: read_json(path) for path in found}
+    return {path.parent.name: path for path in found}
+
+
+def _runs(folder: Path, task: str, seed: int | None) -> dict[str, dict[str, Any]]:
+    from irnext.report.load import read_run
+
+    return {key: read_run(path, task, seed) for key, path in _summary_paths(folder).items()}
 
 
 def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) -> dict:
-    """Mean over seeds (and the seeds' standard deviation) of each model's PSNR and SSIM."""
+    """Mean over seeds (and the seeds' standard deviation) of each model's PSNR and SSIM, after
+    checking that every run scored the identity's test set (`irnext.report.cells.check_task`)."""
+    from irnext.report.cells import check_task, seed_problem
+
+    problem = seed_problem(seeds)
+    if problem:
+        raise InputError(f"--seeds {seeds}: {problem}")
     folder = results / "evaluate" / task
-    runs = {"identity": [_summaries(folder / "identity")]}
+    runs = {"identity": [_runs(folder / "identity", task, None)]}
     for model in models:
-        runs[model] = [_summaries(folder / f"{model}-s{seed}") for seed in seeds]
+        runs[model] = [_runs(folder / f"{model}-s{seed}", task, seed) for seed in seeds]
     datasets = list(runs["identity"][0])
+    for dataset in datasets:
+        cells = [(name, run.get(dataset)) for name, per_seed in runs.items() for run in per_seed]
+        lacking = [name for name, run in cells if run is None]
+        if lacking:
+            raise InputError(f"{folder}: {lacking} have no evaluation of test set {dataset!r}")
+        check_task([run for _, run in cells])
     table: dict[str, Any] = {}
     for name, per_seed in runs.items():
         rows = {}
         for dataset in datasets:
-            means = [run[dataset]["means"] for run in per_seed]
+            means = [run[dataset]["summary"]["means"] for run in per_seed]
             psnr = [m["psnr_db"] for m in means]
             row = {
                 "psnr_db": statistics.fmean(psnr),
@@ -114,8 +134,28 @@ def largest_error_window(error, size: int) -> tuple[int, int, int]:
     return int(top), int(left), side
 
 
+def differing_images(results: Path, task: str, models: list[str], seed: int, count: int):
+    """The `count` test images whose PSNR differs most between the models (range over models,
+    seed `seed`), from their per_image.csv; ties by name."""
+    from irnext.report.load import read_per_image
+
+    scores = {}
+    for model in models:
+        path = results / "evaluate" / task / f"{model}-s{seed}" / "per_image.csv"
+        table = read_per_image(path)
+        if table is None or "psnr_db" not in table.columns:
+            raise InputError(f"{path}: missing or without psnr_db (run the cell stage first)")
+        scores[model] = table["psnr_db"].astype(float)
+    names = sorted(set.intersection(*(set(s.index) for s in scores.values())))
+    spread = {
+        n: max(s[n] for s in scores.values()) - min(s[n] for s in scores.values()) for n in names
+    }
+    return sorted(names, key=lambda n: (-spread[n], n))[:count]
+
+
 def _visual(args: argparse.Namespace) -> int:
     import numpy as np
+    import torch
 
     from irnext.checkpoint import load_checkpoint
     from irnext.data import open_dataset, write_image
@@ -124,26 +164,25 @@ def _visual(args: argparse.Namespace) -> int:
 
     _check_names(args)
     dataset = open_dataset(args.dataset, args.root, split="test")
-    first = min(range(len(dataset)), key=lambda i: dataset.pairs[i].name)
-    sample = dataset[first]
+    chosen = differing_images(args.results, args.task, args.models, args.seed, args.count)
+    index = {pair.name: i for i, pair in enumerate(dataset.pairs)}
     out = args.results / "visual" / args.task
-    image, target = sample["input"], sample["target"]
-    write_image(out / "input.png", image)
-    write_image(out / "target.png", target)
-    for model_name in args.models:
-        checkpoint = args.models_dir / args.task / f"{model_name}-s{args.seed}.pt"
-        model, _ = load_checkpoint(checkpoint)
-        restored = restore(model, image).cpu()
-        write_image(out / f"{model_name}.png", restored)
-    error = np.abs((image - target).numpy()).mean(axis=0)
-    top, left, side = largest_error_window(error, args.crop)
-    record = {
-        "image": sample["name"],
-        "dataset": args.dataset,
-        "seed": args.seed,
-        "models": list(args.models),
-        "crop": [top, left, side],  # the identity's window of largest mean absolute error
-    }
-    atomic_write_json(out / "visual.json", record)
+    nets = {m: load_checkpoint(args.models_dir / args.task / f"{m}-s{args.seed}.pt")[0]
+            for m in args.models}  # fmt: skip
+    images = []
+    for number, name in enumerate(chosen):
+        sample = dataset[index[name]]
+        prefix = f"{number}_"
+        write_image(out / f"{prefix}input.png", sample["input"])
+        write_image(out / f"{prefix}target.png", sample["target"])
+        restored = {m: restore(net, sample["input"]).cpu() for m, net in nets.items()}
+        for model, image in restored.items():
+            write_image(out / f"{prefix}{model}.png", image)
+        # Where the models' outputs disagree most (standard deviation over models).
+        disagreement = torch.stack(list(restored.values())).std(dim=0, correction=0)
+        crop = largest_error_window(np.asarray(disagreement.mean(dim=0)), args.crop)
+        images.append({"image": name, "prefix": prefix, "crop": list(crop)})
+    record = {"dataset": args.dataset, "seed": args.seed, "models": list(args.models)}
+    atomic_write_json(out / "visual.json", {**record, "images": images})
     print(f"wrote {out}")
     return 0

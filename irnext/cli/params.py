@@ -31,6 +31,7 @@ class Key:
     choices: Callable[[Path], list[str] | None] | None = None  # allowed strings (None: any)
     required: bool = True
     also: tuple = ()  # further literal values allowed, e.g. "auto" for a count
+    check: Callable[[Any], str | None] | None = None  # a further rule: why a value fails
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,12 @@ def _studies(base: Path) -> list[str] | None:
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else None
 
 
+def _seeds(value: Any) -> str | None:
+    from irnext.report.cells import seed_problem  # one rule for the report and the profile
+
+    return seed_problem(value)
+
+
 def _count(low: int = 1) -> Key:
     return Key(int, low=low)
 
@@ -87,7 +94,7 @@ SCHEMA: dict[str, Any] = {
     "recipe": Key(str, choices=lambda base: ["own", "shared"], required=False),
     "tasks": Key(list, items=str, choices=_synth_tasks),
     "models": Key(list, items=str, choices=_bench_models),
-    "seeds": Key(list, items=int),
+    "seeds": Key(list, items=int, check=_seeds),
     "cost_models": Key(list, items=str, choices=_models),
     "synth": {
         "seed": _count(0),
@@ -124,7 +131,7 @@ SCHEMA: dict[str, Any] = {
         "task": Key(str, choices=_synth_tasks),
         "studies": Key(list, items=str, choices=_studies),
         "base_model": Key(str, choices=_models),
-        "seeds": Key(list, items=int),
+        "seeds": Key(list, items=int, check=_seeds),
         "epochs": _count(),
     },
     # benchmark: paper: {TASK: {train, recipe, test}}; official weights: {NAME: {weights, kind,
@@ -245,6 +252,8 @@ def _check_value(value: Any, key: Key, base: Path) -> str | None:
             close = difflib.get_close_matches(str(wrong[0]), allowed, n=2, cutoff=0.6)
             nearest = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
             return f"{wrong[0]!r} is not one of {allowed}{nearest}"
+    if key.check is not None and key.check(value):
+        return key.check(value)
     if key.kind is float and not math.isfinite(value):
         return "expected a finite number"
     if key.low is not None and value < key.low:

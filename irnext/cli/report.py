@@ -1,9 +1,15 @@
-"""`irnext report`: render results/report.md and its figures from the result files."""
+"""`irnext report`: render results/report.md and its figures from the result files.
+
+The report reads exactly the cells of the profile in `--params` (default params.yaml): its
+tasks, models and seeds (`irnext.report.cells`); `--every-result` reads every result found
+instead (a report of ad-hoc evaluations, outside the pipeline).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -20,16 +26,50 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=Path("benchmarks/published"),
         help="folder of published figures; the report reads quality.yaml",
     )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--params", type=Path, default=Path("params.yaml"), help="the profile whose cells to read"
+    )
+    which.add_argument(
+        "--every-result", action="store_true", help="read every result found, not a profile's"
+    )
     parser.set_defaults(func=_run)
 
 
+def profile_of(params: dict[str, Any]):
+    """The report's `Profile` of a params.yaml mapping. Models keep the profile's names, which
+    name the pipeline's folders (`irnext` for each task's IRNeXt: evaluate/TASK/irnext-s0/)."""
+    from irnext.cli.params import section
+    from irnext.report.cells import Profile
+
+    tasks = tuple(str(t) for t in section(params, "tasks"))
+    models = {t: tuple(str(m) for m in section(params, "models")) for t in tasks}
+    synthetic = section(params, "benchmark") == "synthetic"
+    return Profile(
+        tasks=tasks,
+        models=models,
+        seeds=tuple(section(params, "seeds")),
+        datasets={t: f"synth-{t}" for t in tasks} if synthetic else {},
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
+    from irnext.cli.params import load_params
     from irnext.errors import InputError
     from irnext.io import check_writable
     from irnext.report import render_report
 
     if not args.results.is_dir():
         raise InputError(f"{args.results}: results folder not found")
+    profile = None
+    if not args.every_result:
+        if not args.params.is_file():
+            raise InputError(
+                f"{args.params}: profile not found; pass --params FILE (the profile whose cells "
+                "the report compares) or --every-result"
+            )
+        profile = profile_of(load_params(args.params))
     check_writable(args.out)
-    print(f"wrote {render_report(args.results, args.out, published=args.published)}")
+    out = render_report(args.results, args.out, published=args.published, profile=profile)
+    print(f"wrote {out}")
     return 0

@@ -26,6 +26,7 @@ class Pair:
     input_path: Path
     target_path: Path
     group: str | None = None
+    scene: str | None = None  # what the image shows, the unit of a comparison (data.scenes)
 
 
 def natural_key(text: str) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from irnext.data.discover import (
     side_folders,
 )
 from irnext.data.layouts import Layout
+from irnext.data.scenes import assign_scenes
 from irnext.errors import InputError
 from irnext.names import check_name
 
@@ -37,7 +39,7 @@ def find_pairs(layout: Layout, root: Path, split: str, **options) -> list[Pair]:
     pairs.sort(key=lambda pair: natural_key(pair.name))
     if options.get("group_lists"):
         pairs = assign_groups(layout, root, pairs, options["group_lists"])
-    return pairs
+    return assign_scenes(layout, root, split, pairs)
 
 
 def _folders(layout: Layout, root: Path, split: str) -> list[Pair]:
@@ -174,4 +176,4 @@ def assign_groups(layout: Layout, root: Path, pairs: list[Pair], group_lists) ->
         raise InputError(
             f"{len(ungrouped)} pair(s) of {root} are in no group list: {ungrouped[:5]}"
         )
-    return [Pair(p.name, p.input_path, p.target_path, membership[p.name]) for p in pairs]
+    return [dataclasses.replace(p, group=membership[p.name]) for p in pairs]

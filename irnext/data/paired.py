@@ -32,7 +32,7 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 class PairedImageDataset(Dataset):
     """Pairs of (degraded input, clean target) found eagerly under `root`.
 
-    `ds[i]` is `{"name", "input", "target", "group"}` with float32 3xHxW tensors in [0, 1],
+    `ds[i]` is `{"name", "input", "target", "group", "scene"}` with float32 3xHxW tensors in [0, 1],
     after the dataset's quirks (SOTS-indoor GT border crop) and, if given, `transform(sample)`.
     """
 
@@ -93,6 +93,7 @@ class PairedImageDataset(Dataset):
             "input": to_tensor(degraded),
             "target": to_tensor(clean),
             "group": pair.group,
+            "scene": pair.scene,
         }
         return self.transform(sample) if self.transform is not None else sample
 

@@ -34,7 +34,8 @@ def split_run(
 
 
 def write_score_rows(path: str | Path, rows: list[dict[str, Any]], *, metrics) -> Path:
-    """Per-image CSV: name, group, height, width, each metric (inf written 'inf')."""
+    """Per-image CSV: name, test set, scene, group, height, width, each metric (inf written
+    'inf')."""
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=[*CSV_HEAD, *metrics], extrasaction="ignore")
     writer.writeheader()

@@ -22,7 +22,9 @@ from irnext.io import atomic_write_json, atomic_write_text
 
 RAIN13K_SETS = ("test100", "rain100h", "rain100l", "test2800", "test1200")
 DPDD_SCENES = {"indoor": 37, "outdoor": 39}  # Abuolaim & Brown 2020, the 76 test scenes
-CSV_HEAD = ("name", "group", "height", "width")
+# The test set ("dataset/split") and scene of each image: a paired comparison pairs the same image
+# of the same test set, and its interval resamples scenes (irnext.report.stats).
+CSV_HEAD = ("name", "test_set", "scene", "group", "height", "width")
 IMAGES_MARKER = ".irnext-images.json"  # who wrote a folder of restored images
 
 
@@ -69,8 +71,8 @@ def write_summary(path: str | Path, summary: dict[str, Any]) -> Path:
 
 
 def write_rows(path: str | Path, rows: list[dict[str, Any]], *, metrics: tuple[str, ...]) -> Path:
-    """Per-image CSV: name, group, height, width, each metric, seconds (inf written 'inf'),
-    composed in memory and written atomically."""
+    """Per-image CSV: name, test set, scene, group, height, width, each metric, seconds (inf
+    written 'inf'), composed in memory and written atomically."""
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=[*CSV_HEAD, *metrics, "seconds"])
     writer.writeheader()

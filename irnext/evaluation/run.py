@@ -88,7 +88,8 @@ def evaluate(
     """Score `model` on every pair of `dataset`; returns (per-image rows, summary).
 
     `protocol` defaults to the dataset's own. Rows hold name, group, height, width, every metric
-    of the protocol and the inference seconds of the image (a chunk's time split evenly); the
+    of the protocol, its test set ("dataset/split") and scene (`irnext.data.scenes`) and the
+    inference seconds of the image (a chunk's time split evenly); the
     summary's timings and environment are under `irnext.evaluation.timing.RUN_KEYS`.
     `num_workers` decoding processes (default `default_workers(device)`); `dtype` "bf16" runs the
     forward pass under bf16 autocast with the layers `fp32_islands` names in fp32, scores the
@@ -127,6 +128,8 @@ def evaluate(
     if not rows:
         raise InputError(f"dataset '{dataset.info.name}' at {dataset.root} has no pairs")
     timing = run.timing(rows, time.perf_counter() - started)
+    for row in rows:
+        row["test_set"] = f"{dataset.info.name}/{dataset.split}"
     summary = summarise(rows, metrics=chosen.metrics)
     summary.update(
         model=model_name or getattr(model, "irnext_spec", {}).get("name"),
@@ -267,6 +270,7 @@ class _Run:
         return [
             {
                 "name": s["name"],
+                "scene": s["scene"],
                 "group": s["group"],
                 "height": s["input"].shape[-2],
                 "width": s["input"].shape[-1],

@@ -138,7 +138,7 @@ INTRO = (
 
 def render(results: Path, data: dict[str, Any], context: Context) -> str:
     """The section's Markdown (figures and table written beside the report)."""
-    records = convergence.read_records(results)
+    records = data["convergence"]  # the profile's cells (render_report)
     if not any(r["validations"] for r in records):
         return "## Convergence\n\n(no validation curves found: the profile sets no " \
             "train.val_every_steps, or no cell has run)"  # fmt: skip

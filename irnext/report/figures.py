@@ -20,6 +20,9 @@ from irnext.io import atomic_write_bytes  # noqa: E402
 # Area (points^2) of the largest model's bubble; areas are proportional to parameters, as the
 # paper's Figure 1 scales its circles.
 MAX_AREA = 1500.0
+# No PSNR axis spans less than this: autoscaling a 0.05 dB spread to fill a panel would present
+# noise as a difference.
+MIN_SPAN_DB = 1.0
 
 
 def save(fig, path: Path, dpi: int = 110) -> Path:
@@ -53,6 +56,7 @@ def _bubbles(ax, points: Sequence[dict[str, Any]], title: str) -> None:
         )
     ax.set(xlabel="GMACs (torch counter)", ylabel="PSNR (dB)", title=title)
     ax.margins(0.2)
+    at_least_span(ax)
     ax.text(
         0.99,
         0.01,
@@ -177,26 +181,49 @@ def _order(history: dict[str, Any]) -> tuple[str, int]:
     return history["model"], history["seed"] if history["seed"] is not None else -1
 
 
-def ablation_bars(rows: Sequence[dict[str, Any]], title: str, xlabel: str, path: Path) -> Path:
-    """PSNR of each variant (mean over seeds, bar: std), annotated with its parameters."""
+def curve(history: dict[str, Any]) -> tuple[list[int], list[float]]:
+    """(step at the end of each epoch, mean loss of that epoch)."""
+    steps, losses, total = [], [], 0
+    for epoch in history.get("epochs") or []:
+        total += int(epoch.get("steps") or 1)
+        steps.append(total)
+        losses.append(epoch["loss"])
+    return steps, losses
+
+
+def ablation_points(rows: Sequence[dict[str, Any]], title: str, xlabel: str, path: Path) -> Path:
+    """PSNR of each variant (mean over seeds, bar: std), annotated with its parameters.
+
+    Points, not bars: the axis does not start at zero, and a bar's length from a cut axis
+    would draw a small difference as a large one. The axis spans at least `MIN_SPAN_DB`."""
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(rows) + 1.4))
     names = [r["variant"] for r in rows][::-1]
     psnr = [r["psnr"] for r in rows][::-1]
     errors = [r["std"] or 0.0 for r in rows][::-1]
-    bars = ax.barh(names, psnr, xerr=errors, color="#4c72b0", capsize=3)
-    for bar, r, error in zip(bars, rows[::-1], errors):
-        ax.text(
-            bar.get_width() + error,  # beyond the error bar's cap
-            bar.get_y() + bar.get_height() / 2,
-            f"  {r['psnr']:.2f} dB, {r['params'] / 1e6:.3f} M",
+    ax.errorbar(psnr, names, xerr=errors, fmt="o", color="#4c72b0", capsize=3)
+    for name, r, error in zip(names, rows[::-1], errors):
+        ax.annotate(
+            f"{r['psnr']:.2f} dB, {r['params'] / 1e6:.3f} M",
+            (r["psnr"] + error, name),
+            xytext=(6, 0),
+            textcoords="offset points",
             va="center",
             fontsize=8,
         )
-    low = min(p - e for p, e in zip(psnr, errors))
-    high = max(p + e for p, e in zip(psnr, errors))
-    ax.set_xlim(low - 1.0, high + 0.35 * (high - low + 1.0) + 1.0)
+    ax.margins(x=0.35)
+    at_least_span(ax, "x")
     ax.set(xlabel=xlabel, title=title)
+    ax.grid(axis="x", alpha=0.3)
     return save(fig, path)
+
+
+def at_least_span(ax, axis: str = "y", span: float = MIN_SPAN_DB) -> None:
+    """Widen `ax`'s `axis` (PSNR in dB) about its centre to at least `span`."""
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if high - low < span:
+        centre = (low + high) / 2
+        limits = (centre - span / 2, centre + span / 2)
+        ax.set_xlim(*limits) if axis == "x" else ax.set_ylim(*limits)
 
 
 def complexity_bars(records: Sequence[dict[str, Any]], path: Path) -> Path:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from irnext.report import stats
+from irnext.report import compare, stats
 from irnext.report.frames_cost import flag_reason
 from irnext.report.tables import PLUS_MINUS, cell, frame
 
-SIGNIFICANT = "*"
+RESOLVED = "*"
 QUALITY_HEADER = (
     "model",
     "params",
@@ -46,24 +46,6 @@ def seed_scores(runs: Sequence[dict[str, Any]], key: str = "model") -> pd.DataFr
     )
 
 
-def seed_mean_images(runs: Sequence[dict[str, Any]], key: str = "model") -> dict[str, dict]:
-    """Per `key`, per image: the PSNR averaged over that key's seeds (`stats` docstring)."""
-    rows = [
-        {key: r[key], "seed": -1 if r["seed"] is None else r["seed"], "name": name, "psnr": value}
-        for r in runs
-        for name, value in (r.get("per_image") or {}).items()
-    ]
-    if not rows:
-        return {}
-    long = pd.DataFrame(rows)
-    # Only images every seed of the key scored: a partial seed must not tilt the mean.
-    counts = long.groupby([key, "name"])["seed"].transform("size")
-    seeds = long.groupby(key)["seed"].transform("nunique")
-    long = long[counts == seeds]
-    means = long.groupby([key, "name"], sort=False)["psnr"].mean()
-    return {k: means.loc[k].to_dict() for k in means.index.get_level_values(0).unique()}
-
-
 def with_std(mean: float, std: float, digits: int) -> str:
     """'25.31 ± 0.12' over seeds; the plain mean for one seed."""
     if pd.isna(mean):
@@ -72,40 +54,27 @@ def with_std(mean: float, std: float, digits: int) -> str:
     return text if pd.isna(std) else f"{text} {PLUS_MINUS} {std:.{digits}f}"
 
 
-def interval_text(interval: stats.Interval | None, signed: bool = False) -> str:
-    if interval is None:
+def comparison_text(value: stats.Comparison | str | None) -> str:
+    """'+1.23 [+0.80, +1.70] *': the mean difference with its Holm-level interval, `*` when
+    resolved (the Holm-adjusted p-value below alpha and the interval excluding zero)."""
+    if value is None:
         return "-"
-    form = "+.2f" if signed else ".2f"
-    text = f"{interval.mean:{form}} [{interval.low:{form}}, {interval.high:{form}}]"
-    return f"{text} {SIGNIFICANT}" if signed and interval.significant else text
+    if isinstance(value, str):
+        return value
+    i = value.interval
+    text = f"{i.mean:+.2f} [{i.low:+.2f}, {i.high:+.2f}]"
+    return f"{text} {RESOLVED}" if value.resolved else text
 
 
-def difference(
-    images: Mapping[str, Mapping[str, float]], ours: str, theirs: str | None
-) -> stats.Interval | str | None:
-    """Paired bootstrap interval of ours - theirs, or why there is none."""
-    if theirs is None or ours == theirs:
-        return None
-    if ours not in images or theirs not in images:
-        return "no per-image scores"
-    try:
-        return stats.paired_difference(images[ours], images[theirs])
-    except ValueError as error:
-        return f"n/a ({error})"
+def improvement_text(value: stats.Comparison | str | None) -> str:
+    return f"{value.p_improvement:.2f}" if isinstance(value, stats.Comparison) else "-"
 
 
-def difference_text(value: stats.Interval | str | None) -> str:
-    return value if isinstance(value, str) else interval_text(value, signed=True)
-
-
-def own_interval(images: Mapping[str, Mapping[str, float]], model: str) -> str:
-    if model not in images:
+def own_interval(scores: compare.Scores, model: str) -> str:
+    if model not in scores.runs:
         return "-"
-    try:
-        interval = stats.bootstrap_mean(list(images[model].values()))
-    except ValueError:
-        return "not finite"
-    return f"[{interval.low:.2f}, {interval.high:.2f}]"
+    interval = scores.own_interval(model)
+    return interval if isinstance(interval, str) else f"[{interval.low:.2f}, {interval.high:.2f}]"
 
 
 def latency_text(record: dict[str, Any] | None) -> str:
@@ -123,17 +92,25 @@ def latency_text(record: dict[str, Any] | None) -> str:
 
 
 def quality_frame(
-    runs: Sequence[dict[str, Any]],
+    task: str,
+    entries: Sequence[dict[str, Any]],
     cost: Mapping[str, dict[str, Any]],
     latency: Mapping[str, dict[str, Any]],
     published: Mapping[str, str],
-) -> pd.DataFrame:
-    """One task's comparison table: each model against the task's IRNeXt and the identity."""
+    budgets: Mapping[str, Any] | None = None,
+    plateaus: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """One task's comparison table (each model against the task's IRNeXt and the identity, each
+    family Holm-corrected) and its comparisons as CSV rows (`compare.CSV_COLUMNS`)."""
+    runs = evaluation_runs(entries)
     scores = seed_scores(runs)
-    images = seed_mean_images(runs)
+    images = compare.evaluation_scores(entries)
     models = list(scores.index)
     irnext = next((m for m in models if m.startswith("irnext")), None)
     identity = "identity" if "identity" in models else None
+    trained = [m for m in models if m != identity]
+    vs_irnext = compare.family(images, irnext, trained) if irnext else {}
+    vs_identity = compare.family(images, identity, trained) if identity else {}
     rows = []
     for model, s in scores.iterrows():
         record = cost.get(model) or {}
@@ -147,12 +124,19 @@ def quality_frame(
                 _psnr_text(s, runs, model),
                 own_interval(images, model),
                 with_std(s.ssim, s.ssim_std, 4),
-                difference_text(difference(images, model, irnext)),
-                difference_text(difference(images, model, identity)),
+                comparison_text(vs_irnext.get(model)),
+                improvement_text(vs_irnext.get(model)),
+                comparison_text(vs_identity.get(model)),
                 published.get(model, "-"),
             ]
         )
-    return frame([*QUALITY_HEADER, f"vs {irnext or 'IRNeXt'} (dB)", *QUALITY_TAIL], rows)
+    name = irnext or "IRNeXt"
+    header = [*QUALITY_HEADER, f"vs {name} (dB)", f"P(better than {name})", *QUALITY_TAIL]
+    kinds = {"budgets": budgets, "plateaus": plateaus}
+    csv = compare.csv_rows(task, irnext, vs_irnext, **kinds) if irnext else []
+    if identity:
+        csv += compare.csv_rows(task, identity, vs_identity, **kinds)
+    return frame(header, rows), csv
 
 
 def _psnr_text(scores: pd.Series, runs: Sequence[dict[str, Any]], model: str) -> str:
@@ -162,6 +146,25 @@ def _psnr_text(scores: pd.Series, runs: Sequence[dict[str, Any]], model: str) ->
         if any(infinite):
             return f"inf ({max(infinite)} identical)"
     return with_std(scores.psnr, scores.psnr_std, 2)
+
+
+def ssim_disagreements(scores: pd.DataFrame, references: Sequence[str]) -> list[str]:
+    """Where SSIM and PSNR (seed means of `seed_scores`) order a model and a reference the
+    other way round: one sentence each."""
+    notes = []
+    for reference in (r for r in references if r in scores.index):
+        ref = scores.loc[reference]
+        for model, s in scores.iterrows():
+            if model in references or pd.isna(s.psnr) or pd.isna(s.ssim):
+                continue
+            psnr, ssim = s.psnr - ref.psnr, s.ssim - ref.ssim
+            if psnr * ssim < 0:
+                notes.append(
+                    f"`{model}` is {'above' if psnr > 0 else 'below'} `{reference}` in PSNR "
+                    f"({psnr:+.2f} dB) but {'above' if ssim > 0 else 'below'} it in SSIM "
+                    f"({ssim:+.4f})"
+                )
+    return notes
 
 
 def ablation_runs(study: dict[str, Any]) -> list[dict[str, Any]]:
@@ -178,17 +181,34 @@ def ablation_runs(study: dict[str, Any]) -> list[dict[str, Any]]:
                     "psnr": s.get("psnr_db"),
                     "ssim": s.get("ssim"),
                     "per_image": s.get("psnr_db_per_image"),
+                    "scenes": s.get("scene_per_image"),
                 }
             )
     return runs
 
 
-def ablation_frame(study: dict[str, Any]) -> pd.DataFrame:
-    """Each variant with its difference to the first (reference) row, pooled over seeds."""
+def ablation_scores(study: dict[str, Any]) -> compare.Scores:
+    """Per-image scores of the study's variants (a run without scenes on record has none: an
+    older study file, to be re-run)."""
+    scores = compare.Scores()
+    test_set = f"{study.get('dataset')}/{study.get('test_split', 'test')}"
+    for run in ablation_runs(study):
+        per_image, scenes = run["per_image"], run["scenes"]
+        if per_image and scenes:
+            values = {(test_set, name): value for name, value in per_image.items()}
+            keys = {(test_set, name): scenes[name] for name in per_image}
+            scores.add(run["variant"], run["seed"], values, keys)
+    return scores
+
+
+def ablation_frame(study: dict[str, Any]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Each variant with its difference to the first (reference) row over seeds and scenes,
+    the study's comparisons Holm-corrected together; and those comparisons as CSV rows."""
     runs = ablation_runs(study)
     scores = seed_scores(runs, key="variant")
-    images = seed_mean_images(runs, key="variant")
-    reference = study["variants"][0]["variant"]
+    names = [v["variant"] for v in study["variants"]]
+    reference = names[0]
+    found = compare.family(ablation_scores(study), reference, names)
     rows = []
     for v in study["variants"]:
         s = scores.loc[v["variant"]]
@@ -201,7 +221,8 @@ def ablation_frame(study: dict[str, Any]) -> pd.DataFrame:
                 cell(v.get("gmacs_256")),
                 str(int(s.seeds)),
                 with_std(s.psnr, s.psnr_std, 2),
-                difference_text(difference(images, v["variant"], reference)),
+                comparison_text(found.get(v["variant"])),
+                improvement_text(found.get(v["variant"])),
                 with_std(s.ssim, s.ssim_std, 4),
             ]
         )
@@ -212,20 +233,17 @@ def ablation_frame(study: dict[str, Any]) -> pd.DataFrame:
         "GMACs @256",
         "seeds",
         "PSNR (dB)",
-        f"vs {reference} (dB, 95 % CI)",
+        f"vs {reference} (dB, Holm-level CI)",
+        f"P(better than {reference})",
         "SSIM",
     ]
-    return frame(header, rows)
+    return frame(header, rows), compare.csv_rows(f"ablation {study['study']}", reference, found)
 
 
 def evaluation_runs(evaluations: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The records `quality_frame` aggregates, from `load.evaluations` entries."""
     runs = []
     for e in evaluations:
-        per_image = e["per_image"]
-        scores = None
-        if per_image is not None and "psnr_db" in per_image.columns:
-            scores = per_image["psnr_db"].astype(float).to_dict()
         means = e["summary"]["means"]
         runs.append(
             {
@@ -233,7 +251,6 @@ def evaluation_runs(evaluations: Sequence[dict[str, Any]]) -> list[dict[str, Any
                 "seed": e["seed"],
                 "psnr": means.get("psnr_db"),
                 "ssim": means.get("ssim"),
-                "per_image": scores,
                 "psnr_infinite": e["summary"].get("psnr_db_infinite_count"),
             }
         )

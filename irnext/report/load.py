@@ -18,6 +18,7 @@ import pandas as pd
 from irnext.errors import InputError
 from irnext.limits import check_json_nesting
 from irnext.names import check_name
+from irnext.report.cells import Profile, check_task, folder_name, profile_evaluations
 
 _SEEDED = re.compile(r"^(?P<model>.+)-s(?P<seed>\d+)$")
 
@@ -54,11 +55,12 @@ def require(record: Any, keys: Iterable[str], path: Path, kind: type = dict) -> 
 
 
 def read_per_image(path: Path) -> pd.DataFrame | None:
-    """per_image.csv (name, group, height, width, metrics...) indexed by image name."""
+    """per_image.csv (name, test_set, scene, group, height, width, metrics...) indexed by
+    image name."""
     if not path.is_file():
         return None
     try:
-        frame = pd.read_csv(path, dtype={"name": str, "group": str})
+        frame = pd.read_csv(path, dtype={"name": str, "group": str, "scene": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not a readable CSV: {error}") from None
     if "name" not in frame.columns:
@@ -82,33 +84,43 @@ def split_seed(run: str) -> tuple[str, int | None]:
     return (match["model"], int(match["seed"])) if match else (run, None)
 
 
-def evaluations(results: Path) -> list[dict[str, Any]]:
-    """Every evaluate/**/summary.json with its per-image scores and run stamp.
+def read_run(path: Path, task: str, seed: int | None) -> dict[str, Any]:
+    """One evaluation: its summary, per-image scores and run stamp."""
+    summary = require(read_json(path), ("model", "means"), path)
+    require(summary["means"], (), path)
+    return {
+        "task": task,
+        "model": summary["model"],
+        "seed": seed,
+        "test_set": f"{summary.get('dataset')}/{summary.get('split')}",
+        "summary": summary,
+        "per_image": read_per_image(path.parent / "per_image.csv"),
+        "run": read_json_if_present(path.parent / "run.json"),
+        "path": path,
+    }
+
+
+def evaluations(results: Path, profile: Profile | None = None) -> dict[str, list]:
+    """{"evaluations", "missing", "ignored"}: the profile's cells (`irnext.report.cells`), or
+    without a profile every evaluate/**/summary.json found, each task's runs checked to score
+    one test set.
 
     evaluate/<task>/<model>-s<seed>/ (and evaluate/<task>/identity/) are keyed by the task
     folder; summaries elsewhere (`irnext evaluate`'s default folder) by their dataset/split.
     """
+    if profile is not None:
+        return profile_evaluations(results, profile, read_run)
     found = []
     root = results / "evaluate"
     for path in sorted(root.glob("**/summary.json")):
-        summary = require(read_json(path), ("model", "means"), path)
-        require(summary["means"], (), path)
         parts = path.relative_to(root).parts
         seed = split_seed(parts[1])[1] if len(parts) == 3 else None
+        summary = require(read_json(path), ("model", "means"), path)
         task = parts[0] if len(parts) == 3 else _summary_task(summary, path)
-        run = path.parent / "run.json"
-        found.append(
-            {
-                "task": task,
-                "model": summary["model"],
-                "seed": seed,
-                "summary": summary,
-                "per_image": read_per_image(path.parent / "per_image.csv"),
-                "run": read_json_if_present(run),
-                "path": path,
-            }
-        )
-    return found
+        found.append(read_run(path, task, seed))
+    for task in {e["task"] for e in found}:
+        check_task([e for e in found if e["task"] == task])
+    return {"evaluations": found, "missing": [], "ignored": []}
 
 
 def _summary_task(summary: dict[str, Any], path: Path) -> str:
@@ -118,12 +130,12 @@ def _summary_task(summary: dict[str, Any], path: Path) -> str:
     return f"{summary['dataset']} / {summary['split']}"
 
 
-def histories(results: Path) -> list[dict[str, Any]]:
-    """train/<task>/<model>-s<seed>.json (and the older train/<task>.json)."""
+def histories(results: Path, profile: Profile | None = None) -> list[dict[str, Any]]:
+    """train/<task>/<model>-s<seed>.json (and the older train/<task>.json); only the
+    profile's cells when given (a history of a model or seed left from an earlier profile is
+    not read)."""
     found = []
-    for path in sorted((results / "train").glob("**/*.json")):
-        if path.name.endswith(".run.json"):
-            continue
+    for path in _history_paths(results, profile):
         history = require(read_json(path), ("model", "epochs"), path)
         for epoch in require(history["epochs"], (), path, kind=list):
             require(epoch, ("loss",), path)
@@ -142,6 +154,15 @@ def histories(results: Path) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def _history_paths(results: Path, profile: Profile | None) -> list[Path]:
+    train = results / "train"
+    if profile is None:
+        return [p for p in sorted(train.glob("**/*.json")) if not p.name.endswith(".run.json")]
+    cells = [(t, m, s) for t in profile.tasks for m, s in profile.cells(t) if s is not None]
+    paths = [train / task / f"{folder_name(model, seed)}.json" for task, model, seed in cells]
+    return [path for path in paths if path.is_file()]
 
 
 def records(path: Path, keys: Iterable[str]) -> list[dict[str, Any]]:
@@ -189,14 +210,15 @@ def visuals(results: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-def collect(results: Path) -> dict[str, Any]:
-    """Every result file under `results`, grouped by kind."""
+def collect(results: Path, profile: Profile | None = None) -> dict[str, Any]:
+    """The result files under `results`, grouped by kind; evaluations of `profile`'s cells
+    only, when given (`evaluations`)."""
     complexity = results / "cost" / "complexity.json"
     run = results / "cost" / "complexity.run.json"
     return {
         "contact_sheets": sorted(results.glob("synth/*.png")),
-        "evaluations": evaluations(results),
-        "histories": histories(results),
+        **evaluations(results, profile),
+        "histories": histories(results, profile),
         "aggregates": [read_json(p) for p in sorted(results.glob("aggregates/*.json"))],
         "complexity": records(complexity, ("model", "params")),
         "complexity_run": read_json_if_present(run),

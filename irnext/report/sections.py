@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,13 @@ from irnext.report.tables import TableWriter, frame
 
 @dataclass(frozen=True)
 class Context:
-    """Where the report lies (`base`), where its figures go, and the table renderer."""
+    """Where the report lies (`base`), where its figures go, the table renderer, and the
+    comparisons' CSV rows gathered while rendering (`irnext.report.compare.CSV_COLUMNS`)."""
 
     base: Path
     figures: Path
     table: TableWriter
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def figure(self, name: str) -> Path:
         """FIGURES/name, checked to stay in that folder: names come from result files."""
@@ -103,7 +105,10 @@ def training(data: dict[str, Any], context: Context) -> str:
             "Every model of a task is trained with the same recipe and step budget. Scores of "
             "such a budget compare the architectures at that budget; the paper's claims need "
             "its recipes (`irnext train --recipe`, `irnext.training.RECIPES`) on the real "
-            "datasets.",
+            "datasets. The figure plots each run's training loss divided by its first epoch's: "
+            "IRNeXt's loss sums three output scales and a single-output baseline's has one, so "
+            "their absolute values are not comparable; the validation PSNR (dashed, where "
+            "recorded) is.",
             "",
             context.table(table, "training"),
             "",
@@ -129,9 +134,11 @@ def ablations(data: dict[str, Any], context: Context) -> str:
     lines = [
         "## Ablations",
         "",
-        "Each row's difference to the first (reference) row is paired image by image and "
-        "pooled over seeds, with its 95 % bootstrap interval; `*` marks an interval that "
-        "excludes zero.",
+        "Each row's difference to the first (reference) row is paired image by image and seed "
+        "by seed, with its two-level bootstrap interval over seeds and scenes. The family is "
+        "the study's variants against its reference, Holm-corrected together: the interval is "
+        "at the Holm level of its step and `*` marks a resolved difference (Holm-adjusted "
+        "p < 0.05, corrected interval excluding zero).",
         "",
     ]
     for study in data["ablations"]:
@@ -152,10 +159,12 @@ def _study(study: dict[str, Any], context: Context) -> list[str]:
         for v in study["variants"]
     ]
     xlabel = f"PSNR (dB), {study.get('protocol')} on {study.get('dataset')}"
-    path = figures.ablation_bars(
+    path = figures.ablation_points(
         bars, study["title"], xlabel, context.figure(f"ablation_{study['study']}.png")
     )
     seeds = study.get("seeds") or sorted({r["seed"] for r in runs if r["seed"] is not None})
+    table, rows = frames.ablation_frame(study)
+    context.rows.extend(rows)
     return [
         f"### {study['title']}",
         "",
@@ -163,13 +172,23 @@ def _study(study: dict[str, Any], context: Context) -> list[str]:
         "",
         f"Base model `{study.get('base_model')}`, trained on {study.get('dataset')} with "
         f"{_recipe(study.get('train_config') or {})}, seeds {seeds}; scored under "
-        f"`{study.get('protocol')}`. Mirrors: {study.get('reference') or '-'}.",
+        f"`{study.get('protocol')}`{_rests_on(study)}. Mirrors: {study.get('reference') or '-'}.",
         "",
-        context.table(frames.ablation_frame(study), f"ablation_{study['study']}"),
+        context.table(table, f"ablation_{study['study']}"),
         "",
         f"![{study['study']}]({context.link(path)})",
         "",
     ]
+
+
+def _rests_on(study: dict[str, Any]) -> str:
+    """', on N images of S scenes' of the study's reference variant (nothing if unrecorded)."""
+    scores = frames.ablation_scores(study)
+    reference = study["variants"][0]["variant"]
+    if reference not in scores.runs:
+        return " (scenes not recorded: no comparison)"
+    counts = scores.counts(reference)
+    return f", on {counts['images']} test images of {counts['scenes']} scenes"
 
 
 def _finite(value: float) -> float | None:

@@ -62,7 +62,9 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 class TableWriter:
-    """Renders each table as Markdown and writes its LaTeX twin to `folder`/<name>.tex."""
+    """Renders each table as Markdown and writes its LaTeX and CSV twins to `folder`/<name>.tex
+    and `folder`/<name>.csv (the displayed strings; the comparisons' numbers are in
+    comparisons.csv, `write_rows`)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -70,5 +72,13 @@ class TableWriter:
 
     def __call__(self, table: pd.DataFrame, name: str) -> str:
         path = atomic_write_text(self.folder / f"{name}.tex", to_latex(table, name))
-        self.written.append(path)
+        csv = atomic_write_text(self.folder / f"{name}.csv", table.to_csv(index=False))
+        self.written += [path, csv]
         return to_markdown(table)
+
+    def write_rows(self, name: str, columns: Sequence[str], rows: Sequence[dict]) -> Path:
+        """Records as `folder`/<name>.csv with `columns` (empty cells for None)."""
+        table = pd.DataFrame(list(rows), columns=list(columns), dtype=object)  # 12, not 12.0
+        path = atomic_write_text(self.folder / f"{name}.csv", table.to_csv(index=False))
+        self.written.append(path)
+        return path

@@ -1,8 +1,9 @@
 """Visual comparison grid: one test image restored by every model, with a zoomed crop.
 
-Reads results/visual/<task>/: input.png, target.png, <model>.png and visual.json
-({"image": name, "models": [...], "crop": [top, left, size]}, the crop being the window
-where the identity's error is largest).
+Reads results/visual/<task>/: visual.json ({"models": [...], "images": [{"image": name,
+"prefix": "K_", "crop": [top, left, size]}, ...]}) and K_input.png, K_target.png, K_<model>.png
+per shown image; an older visual.json names one image and its crop at the top level, with
+input.png, target.png and <model>.png.
 """
 
 from __future__ import annotations
@@ -46,10 +47,10 @@ def visual_grid(
     spec: Mapping[str, Any], task: str, path: Path, psnr: Mapping[str, float] | None = None
 ) -> Path:
     """Top row the whole image with the crop outlined, bottom row the crop enlarged."""
-    folder = Path(spec["_folder"])
-    panels = [("input", folder / "input.png")]
-    panels += [(m, folder / f"{m}.png") for m in spec["models"]]
-    panels.append(("ground truth", folder / "target.png"))
+    folder, prefix = Path(spec["_folder"]), spec.get("prefix", "")
+    panels = [("input", folder / f"{prefix}input.png")]
+    panels += [(m, folder / f"{prefix}{m}.png") for m in spec["models"]]
+    panels.append(("ground truth", folder / f"{prefix}target.png"))
     images = [(name, _image(p)) for name, p in panels]
     top, left, size = crop_box(spec, images[0][1].shape)
     fig, axes = plt.subplots(2, len(images), figsize=(2.2 * len(images), 4.6), squeeze=False)

@@ -129,6 +129,9 @@ def test_params_check_reads_the_dataset_roots_too(tmp_path, capsys, edit, expect
         (lambda p: p.update(models=["irnext-mnii"]), "did you mean 'irnext-mini'"),
         (lambda p: p.update(tasks=["haze", "fog"]), "tasks = ['haze', 'fog']: 'fog' is not one"),
         (lambda p: p["synth"].pop("seed"), "missing key 'synth.seed'"),
+        (lambda p: p.update(seeds=[0, 0]), "seeds = [0, 0]: seed(s) [0] repeat"),
+        (lambda p: p.update(seeds=[]), "seeds = []: expected a non-empty list"),
+        (lambda p: p["ablate"].update(seeds=[1, 2, 1]), "ablate.seeds = [1, 2, 1]: seed(s) [1]"),
     ],
 )  # fmt: skip
 def test_params_check_lists_each_problem(tmp_path, capsys, edit, expected):

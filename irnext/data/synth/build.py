@@ -124,7 +124,8 @@ def build_benchmark(
                 _write_sample(task, out, seed=seed, split=split, index=index, size_px=size_px)
             )
     manifest = _manifest(task, seed, train_count, test_count, size_px, samples)
-    manifest["val_count"] = val_count  # val: crops of the training photographs
+    if val_count:  # only then: a build without validation pairs keeps its manifest's bytes
+        manifest["val_count"] = val_count
     atomic_write_json(out / "manifest.json", manifest, indent=1)
     return manifest
 
@@ -136,6 +137,7 @@ def _write_sample(
     photos = photos_for("train" if split == "val" else split)
     # Test photographs in turn (so 24 pairs are 12 crops and degradation draws of each of the
     # two held-out scenes), training ones drawn at random; the two sets never share a scene.
+    # Validation pairs: training photographs, drawn with their own generator.
     if split == "test":
         photo = photos[index % len(photos)]
     elif split == "train":
