@@ -87,7 +87,10 @@ def test_complexity_cli_json_carries_the_paper_figure_and_the_environment(capsys
 
 def test_complexity_cli_table_and_bad_size(capsys) -> None:
     assert main(["complexity", "--model", "irnext-test", "--size", "64", "64"]) == 0
-    table = capsys.readouterr().out
-    assert "irnext-test" in table and "G fvcore" in table
+    table = capsys.readouterr().out  # by default the shape-only counters (seconds)
+    assert "irnext-test" in table and "G ptflops" in table and "G fvcore" not in table
+    argv = ["complexity", "--model", "irnext-test", "--size", "64", "64", "--counters", "fvcore"]
+    assert main(argv) == 0
+    assert "G fvcore" in capsys.readouterr().out
     assert main(["complexity", "--model", "irnext-dehaze", "--size", "720", "1280"]) == 2
     assert "736x1280" in capsys.readouterr().err
