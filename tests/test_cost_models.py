@@ -13,6 +13,7 @@ import torch
 from fvcore.nn import FlopCountAnalysis
 from ptflops import get_model_complexity_info
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from irnext.cli import main
 from irnext.cost.complexity import load_published
@@ -67,27 +68,29 @@ def _stock_ptflops(model: nn.Module, x: torch.Tensor) -> int:
     return int(macs)
 
 
+class _FusedBiases(TorchDispatchMode):
+    """Counts one addition per output element of every bias fused into a kernel (convolution,
+    addmm): what ptflops' stock formulas add to the kernel MACs, and this suite leaves out. A
+    bias added by a separate `add` is counted by neither."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.macs = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        out = func(*args, **(kwargs or {}))
+        packet = func.overloadpacket
+        if packet is torch.ops.aten.addmm or (
+            packet is torch.ops.aten.convolution and args[2] is not None
+        ):
+            self.macs += out.numel()
+        return out
+
+
 def _bias_macs(model: nn.Module, x: torch.Tensor) -> int:
-    """One addition per output element of every bias that ptflops' stock hooks count (this
-    suite's convention leaves biases out): those fused into the kernel, convolutions' and
-    `addmm`'s (a Linear on 2-D input); on N-D input a Linear adds its bias in a separate `add`."""
-    outputs = []
-
-    def record(module: nn.Module, inputs: tuple, out: torch.Tensor) -> None:
-        if not isinstance(module, nn.Linear) or inputs[0].dim() == 2:
-            outputs.append(out.numel())
-
-    layers = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
-    hooks = [
-        m.register_forward_hook(record)
-        for m in model.modules()
-        if isinstance(m, layers) and m.bias is not None
-    ]
-    with torch.no_grad():
+    with torch.no_grad(), _FusedBiases() as biases:
         model(x)
-    for hook in hooks:
-        hook.remove()
-    return sum(outputs)
+    return biases.macs
 
 
 @pytest.mark.slow
