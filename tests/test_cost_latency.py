@@ -43,7 +43,7 @@ class _Probe(nn.Module):
     ("dtype", "computed_in"), [("fp32", torch.float32), ("bf16", torch.bfloat16)]
 )
 def test_measure_latency_record_on_cpu(dtype: str, computed_in: torch.dtype) -> None:
-    model, seconds = _Probe(0.01), 0.01
+    model, seconds = _Probe(0.02), 0.02
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     record = measure_latency(
         model,
@@ -60,7 +60,7 @@ def test_measure_latency_record_on_cpu(dtype: str, computed_in: torch.dtype) -> 
     assert record["input_shape"] == [2, 3, 32, 32] and record["batch"] == 2
     assert record["runs"] == 5 and record["precision"] == dtype
     # Never below the sleep; above it only by the harness and a shared machine's delays.
-    assert seconds * 1e3 <= record["latency_ms_median"] < seconds * 1e3 * 3
+    assert seconds * 1e3 <= record["latency_ms_median"] < seconds * 1e3 * 5
     assert record["threads"] == torch.get_num_threads()
     assert record["environment"]["torch"] == torch.__version__
     assert record["process_peak_rss_mib"] >= rss_before
