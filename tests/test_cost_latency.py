@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import time
 
 import pytest
@@ -20,9 +21,30 @@ def test_time_callable_measures_a_known_sleep() -> None:
     assert record["runs"] == 7 and record["peak_memory_mib"] is None  # not measurable on CPU
 
 
-@pytest.mark.parametrize("dtype", ["fp32", "bf16"])
-def test_measure_latency_record_on_cpu(dtype: str) -> None:
-    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.GELU(), nn.Conv2d(8, 3, 3, padding=1))
+class _Probe(nn.Module):
+    """A convolution that sleeps a known time and records what each forward received."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+        self.seconds = seconds
+        self.seen: list[tuple] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        self.seen.append(
+            (tuple(x.shape), y.dtype, x.is_contiguous(memory_format=torch.channels_last))
+        )
+        time.sleep(self.seconds)
+        return y
+
+
+@pytest.mark.parametrize(
+    ("dtype", "computed_in"), [("fp32", torch.float32), ("bf16", torch.bfloat16)]
+)
+def test_measure_latency_record_on_cpu(dtype: str, computed_in: torch.dtype) -> None:
+    model, seconds = _Probe(0.02), 0.02
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     record = measure_latency(
         model,
         (1, 3, 32, 32),
@@ -33,12 +55,15 @@ def test_measure_latency_record_on_cpu(dtype: str) -> None:
         batch=2,
         channels_last=True,
     )
+    # Every timed forward got the batch, in channels-last layout, computed in the precision asked.
+    assert len(model.seen) >= 2 + 5 and set(model.seen) == {((2, 3, 32, 32), computed_in, True)}
     assert record["input_shape"] == [2, 3, 32, 32] and record["batch"] == 2
-    assert record["precision"] == dtype == record["environment"]["precision"]
+    assert record["runs"] == 5 and record["precision"] == dtype
+    # Never below the sleep; above it only by the harness and a shared machine's delays.
+    assert seconds * 1e3 <= record["latency_ms_median"] < seconds * 1e3 * 5
     assert record["threads"] == torch.get_num_threads()
-    assert record["latency_ms_median"] > 0
     assert record["environment"]["torch"] == torch.__version__
-    assert record["process_peak_rss_mib"] > 0
+    assert record["process_peak_rss_mib"] >= rss_before
 
 
 class _Sleeper(nn.Module):

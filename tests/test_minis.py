@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
 from irnext.cost.counters import count_macs
 from irnext.models import minis
+from irnext.models.irnext import IRNeXt
 from irnext.models.registry import create_model, model_entry
 
 BASELINES = [entry.name for entry in minis.ENTRIES if entry.name != "irnext-mini"]
@@ -31,11 +34,23 @@ def test_miniature_macs_are_within_a_quarter_of_irnext_mini(name, reference_macs
     assert abs(macs / reference_macs - 1) <= 0.25, (name, macs / 1e9, reference_macs / 1e9)
 
 
+def _components(model: torch.nn.Module) -> set[str]:
+    """The model's parameter and buffer names with indices folded: which components it has,
+    whatever their number (a switched-off component takes its weights away)."""
+    return {re.sub(r"\.\d+(?=\.)", ".#", key) for key in model.state_dict()}
+
+
 def test_irnext_mini_keeps_every_component():
-    kwargs = model_entry("irnext-mini").kwargs
-    for switch in ("msm", "lam", "frequency_modulation", "multi_input", "multi_output"):
-        assert kwargs.get(switch, True) is True
-    assert len(kwargs["pool_sizes"]) >= 2
+    mini, paper = create_model("irnext-mini").eval(), IRNeXt().eval()
+    assert _components(mini) == _components(paper)
+    # At least two coarser scales in the multi-scale modules (the paper's have three).
+    scales = {
+        m.group(1) for key in mini.state_dict() if (m := re.search(r"msm\.filters\.(\d+)", key))
+    }
+    assert len(scales) >= 2
+    with torch.no_grad():  # three outputs, coarse to fine, as the paper's model
+        sides = [[o.shape[-1] for o in model(torch.rand(1, 3, 64, 64))] for model in (mini, paper)]
+    assert sides[0] == sides[1] == [16, 32, 64]
 
 
 @pytest.mark.parametrize("name", [entry.name for entry in minis.ENTRIES])

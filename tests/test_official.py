@@ -66,10 +66,35 @@ def test_every_key_pair_renames_some_key_in_each_direction():
     assert _rules_used(ours, _TO_OFFICIAL) == everything
 
 
+# Module paths and classes of the official release (c-yn/IRNeXt, Dehazing/ITS/models): the
+# last residual block of a level holds the multi-scale module, the others an Identity.
+LAST = "Encoder.0.layers.3.main.1"
+OFFICIAL_MODULES = {
+    "Encoder.0": "EBlock",
+    "Decoder.2": "DBlock",
+    "Encoder.0.layers.2.main.1": "Identity",
+    LAST: "DeepPoolLayer",
+    f"{LAST}.pools.0": "AvgPool2d",
+    f"{LAST}.relu": "GELU",
+    f"{LAST}.dynas.2": "dynamic_filter",
+    f"{LAST}.dynas.2.act": "Tanh",
+    f"{LAST}.dynas.2.pad": "ReflectionPad2d",
+    f"{LAST}.dynas.2.ap": "AdaptiveAvgPool2d",
+    f"{LAST}.dynas.2.gap": "AdaptiveAvgPool2d",
+    "feat_extract.3.main.0": "ConvTranspose2d",
+    "SCM1.main.4": "InstanceNorm2d",
+    "FAM2.merge.main.0": "Conv2d",
+}
+
+
 def test_reference_model_has_the_official_layout():
-    # The test reference itself must match the listing, or the output test below proves nothing.
-    ref = OfficialIRNeXt(num_res=4).state_dict()
+    # The test reference itself must match the release, or the output test below proves nothing.
+    reference = OfficialIRNeXt(num_res=4)
+    ref = reference.state_dict()
     assert {k: list(v.shape) for k, v in ref.items()} == official_listing()
+    modules = {name: type(module).__name__ for name, module in reference.named_modules()}
+    assert {name: modules.get(name) for name in OFFICIAL_MODULES} == OFFICIAL_MODULES
+    assert len([n for n in modules if n.endswith(".pools.0")]) == 6  # one per level and side
 
 
 @pytest.mark.parametrize("num_res", [1, 4])

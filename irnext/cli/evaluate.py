@@ -16,8 +16,8 @@ from irnext.cli.progress import progress_counter
 from irnext.errors import InputError
 from irnext.io import check_writable, output_lock
 from irnext.names import check_name, check_under
+from irnext.precisions import PRECISIONS
 
-PRECISIONS = ("fp32", "bf16")  # irnext.evaluation.PRECISIONS, without importing torch
 BF16_TOLERANCE_DB = 1e-3  # irnext.evaluation.precision.DEFAULT_TOLERANCE_DB, without torch
 
 

@@ -18,8 +18,7 @@ import json
 from pathlib import Path
 
 from irnext.errors import InputError
-
-PRECISIONS = ("fp32", "bf16")  # irnext.cost.latency.PRECISIONS, named here without torch
+from irnext.precisions import PRECISIONS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

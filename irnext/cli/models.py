@@ -1,7 +1,8 @@
 """`irnext models`: every named model with its parameters and MACs at 1 x 3 x 256 x 256.
 
-Each row is printed as soon as its model is built and counted (seconds each on a CPU), with a
-progress note on stderr.
+At 256 x 256 the numbers are read from the stored table (irnext.cost.table: counted once, with
+their provenance); at another `--size`, or for a model the table lacks, each row is counted as it
+is printed (seconds each on a CPU), with a progress note on stderr.
 """
 
 from __future__ import annotations
@@ -10,23 +11,21 @@ import argparse
 import json
 import sys
 
-SIZE = 256
+from irnext.cost.table import SIZE, count_model, stored_counts
 
 
-def describe(name: str, *, size: int = SIZE) -> dict:
+def describe(name: str, counts: dict[str, int]) -> dict:
     """Name, task, architecture, params and torch-counted MACs of one named model."""
-    from irnext.cost.counters import count_macs
-    from irnext.models.registry import create_model, model_entry
+    from irnext.models.registry import model_entry
 
     entry = model_entry(name)
-    counts = count_macs(create_model(name), (1, 3, size, size), counters=("torch",))
     return {
         "name": name,
         "task": entry.task,
         "architecture": entry.architecture,
         "params": counts["params"],
-        "gmacs": counts["macs_torch"] / 1e9,
-        "input": f"1x3x{size}x{size}",
+        "gmacs": counts["macs"] / 1e9,
+        "input": f"1x3x{counts['size']}x{counts['size']}",
         "licence": entry.licence,
         "assumption": entry.assumption,
         # The default profile's miniatures and irnext-test: configurations of this suite.
@@ -48,10 +47,15 @@ def _run(args: argparse.Namespace) -> int:
     names = list_models(task=args.task)
     if not args.json:
         print(f"{'model':<24} {'task':<15} {'params':>12} {'GMACs':>9}  licence", flush=True)
+    stored = stored_counts() if args.size == SIZE else {}
     rows = []
     for index, name in enumerate(names, 1):
-        print(f"[{index}/{len(names)}] counting {name}", file=sys.stderr, flush=True)
-        rows.append(describe(name, size=args.size))
+        counts = stored.get(name)
+        if counts is None:
+            why = " (not in the stored table)" if args.size == SIZE else ""
+            print(f"[{index}/{len(names)}] counting {name}{why}", file=sys.stderr, flush=True)
+            counts = count_model(name, size=args.size)
+        rows.append(describe(name, {**counts, "size": args.size}))
         if not args.json:
             print(_row(rows[-1]), flush=True)
     if args.json:
@@ -60,6 +64,7 @@ def _run(args: argparse.Namespace) -> int:
     print(
         f"\nMACs at 1x3x{args.size}x{args.size}: torch FlopCounterMode FLOPs / 2 with the "
         "suite's handles; `irnext complexity` cross-checks fvcore and ptflops."
+        + (" Stored counts: python benchmarks/model_counts.py recounts them." if stored else "")
     )
     if any(row["assumption"] and not row["suite_own"] for row in rows):
         print("* configuration inferred, not published: see `irnext models --json`")

@@ -17,9 +17,10 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from irnext.cost.latency import PRECISIONS
+from irnext.cost.latency import DTYPES
 from irnext.errors import InputError
 from irnext.inference import forward_restored
+from irnext.precisions import PRECISIONS
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
 
@@ -46,7 +47,7 @@ def prepare_for_inference(
     if dtype not in PRECISIONS:
         raise InputError(f"dtype '{dtype}' is not one of {', '.join(PRECISIONS)}")
     model = model.eval().requires_grad_(False)
-    weights_dtype = torch.float32 if autocast else PRECISIONS[dtype]
+    weights_dtype = torch.float32 if autocast else DTYPES[dtype]
     model = model.to(weights_dtype)
     layout = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=layout)

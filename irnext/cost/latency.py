@@ -24,8 +24,10 @@ from torch import nn
 from irnext.cost.load import LoadProbe, verdict
 from irnext.env import environment_stamp
 from irnext.errors import InputError
+from irnext.precisions import PRECISIONS
 
-PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
+# The torch dtype of each precision (bf16 runs under autocast: see `_forward`).
+DTYPES = dict(zip(PRECISIONS, (torch.float32, torch.bfloat16), strict=True))
 
 
 def time_callable(

@@ -27,7 +27,6 @@ from torch import nn
 
 from irnext.errors import InputError
 
-PRECISIONS = ("fp32", "bf16")  # bf16: autocast around the forward pass, fp32 weights and islands
 IMAGE_CHANNELS = 4  # RGB, DehazeFormer's K/B map (4), RLN's 1-channel statistics
 NORMS = (nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm, nn.BatchNorm2d)
 WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)

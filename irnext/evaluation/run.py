@@ -35,7 +35,6 @@ from irnext.evaluation.loader import (
 )
 from irnext.evaluation.precision import (
     DEFAULT_TOLERANCE_DB,
-    PRECISIONS,
     Bf16Check,
     float32_islands,
     fp32_islands,
@@ -46,6 +45,7 @@ from irnext.inference import restore
 from irnext.metrics import get_protocol
 from irnext.metrics.protocols import PendingScores, launch_scores
 from irnext.names import check_under
+from irnext.precisions import PRECISIONS
 
 
 class IdentityModel(nn.Module):

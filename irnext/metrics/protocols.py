@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from irnext.errors import InputError
+from irnext.errors import InputError, lookup
 from irnext.metrics import functional as M
 
 Scorer = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
@@ -153,9 +153,7 @@ def list_protocols() -> list[str]:
 
 
 def get_protocol(name: str) -> Protocol:
-    if name not in PROTOCOLS:
-        raise InputError(f"unknown metric protocol '{name}'; known: {', '.join(PROTOCOLS)}")
-    return PROTOCOLS[name]
+    return lookup(PROTOCOLS, name, "metric protocol")
 
 
 def score_batch(

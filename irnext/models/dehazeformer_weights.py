@@ -21,7 +21,7 @@ import torch
 
 from irnext.errors import InputError
 from irnext.models.dehazeformer import _CONFIGS, DehazeFormer
-from irnext.weights import as_state_dict, check_finite, load_matching_state, read_weights_file
+from irnext.weights import as_state_dict, check_finite, load_matching_state
 
 _SIGNATURE = ("patch_embed.proj.weight", "layer1.blocks.0.mlp.mlp.0.weight")
 _BLOCK = re.compile(r"layer(\d)\.blocks\.(\d+)\.")
@@ -140,11 +140,3 @@ def load_dehazeformer_state(state: Mapping[str, Any], path: str | Path) -> Dehaz
         "weights": str(path),
     }
     return model.eval()
-
-
-def load_dehazeformer_weights(path: str | Path) -> DehazeFormer:
-    """The authors' DehazeFormer checkpoint at `path`, variant detected from its keys."""
-    payload = read_weights_file(path)
-    if not is_dehazeformer_state(unwrap_state_dict(payload)):
-        raise InputError(f"{path}: not DehazeFormer weights (no keys {', '.join(_SIGNATURE)})")
-    return load_dehazeformer_state(payload, path)

@@ -17,6 +17,7 @@ from torch import nn
 
 from irnext.models.baselines import SpandrelBaseline
 from irnext.models.entries import ModelEntry
+from irnext.models.variants import TINY
 
 
 def _uformer_windowed(*, win_size: int, **kwargs: Any) -> nn.Module:
@@ -43,7 +44,7 @@ ENTRIES = (
     ModelEntry(
         "irnext-mini",
         "IRNeXt",
-        {"num_res": 2, "width": 8, "filter_groups": 2, "pool_sizes": (4, 2)},
+        TINY,  # irnext-test's network under the profile's name
         task="test",
         source="this suite (not a published model): every IRNeXt component, width 8",
         assumption="this suite's miniature configuration for CPU runs; not a published model",

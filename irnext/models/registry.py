@@ -14,9 +14,9 @@ from typing import Any
 
 from torch import nn
 
-from irnext.errors import InputError
+from irnext.errors import InputError, lookup
 from irnext.models.entries import ModelEntry
-from irnext.models.typecheck import check_kwargs, suggest
+from irnext.models.typecheck import check_kwargs
 
 # The modules whose ARCHITECTURES and ENTRIES tables make up the catalogue, in listing order.
 # Read on first use, so that `import irnext` and `irnext --help` do not import every network.
@@ -53,25 +53,17 @@ def list_models(task: str | None = None) -> list[str]:
 
 
 def model_entry(name: str) -> ModelEntry:
-    entries = _catalogue()[1]
-    if name not in entries:
-        raise InputError(
-            f"unknown model '{name}'{suggest(name, entries.keys())}; "
-            f"known models: {', '.join(entries)}"
-        )
-    return entries[name]
+    return lookup(_catalogue()[1], name, "model")
 
 
 def build_architecture(architecture: str, kwargs: dict[str, Any]) -> nn.Module:
     """Instantiate an architecture from its keyword arguments (what checkpoints store)."""
     architectures = _catalogue()[0]
-    if architecture not in architectures:
-        known = ", ".join(sorted(architectures))
-        raise InputError(f"unknown architecture '{architecture}'; known: {known}")
+    constructor = lookup(architectures, architecture, "architecture")
     where = f"architecture '{architecture}' with {kwargs}"
-    check_kwargs(architectures[architecture], kwargs, where=where)
+    check_kwargs(constructor, kwargs, where=where)
     try:
-        return architectures[architecture](**kwargs)
+        return constructor(**kwargs)
     except (TypeError, ValueError, ZeroDivisionError) as error:  # a bad keyword or value
         raise InputError(f"architecture '{architecture}' with {kwargs}: {error}") from error
 

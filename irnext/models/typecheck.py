@@ -12,24 +12,17 @@ have no tuples).
 from __future__ import annotations
 
 import collections.abc as abc
-import difflib
 import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from irnext.errors import InputError
+from irnext.errors import InputError, suggest
 
 _NAMES = {bool: "a bool (true or false, unquoted)", int: "an integer", float: "a number"}
 _NAMES[str] = "a string"
 _SEQUENCES = (abc.Sequence, abc.MutableSequence, list, tuple)
-
-
-def suggest(name: str, valid: list[str] | tuple[str, ...] | set[str] | abc.KeysView) -> str:
-    """' (did you mean 'x'?)' for the nearest valid names, or '' when none is close."""
-    close = difflib.get_close_matches(name, list(valid), n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 def annotations_of(target: Callable[..., Any]) -> dict[str, Any]:

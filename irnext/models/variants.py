@@ -13,6 +13,9 @@ from irnext.models.irnext import IRNeXt
 ARCHITECTURES = {"IRNeXt": IRNeXt}
 
 _SOURCE = "Cui et al., ICML 2023; official code github c-yn/IRNeXt (MIT)"
+# The tiny network with every component present: irnext-test here (CPU tests, smoke runs) and,
+# under its own name, the default profile's irnext-mini (irnext.models.minis).
+TINY = {"num_res": 2, "width": 8, "filter_groups": 2, "pool_sizes": (4, 2)}
 _DEEP = (
     "num_res=14 inferred: 13.21 M params / 114 G thop MACs match the figures cited for "
     "IRNeXt's deblurring model; not confirmed by the paper's text"
@@ -60,11 +63,10 @@ ENTRIES = (
         source=_SOURCE,
         assumption=_DEEP + "; the deraining configuration is assumed equal to motion deblurring",
     ),
-    # Tiny network with every component present, for CPU tests and smoke runs.
     ModelEntry(
         "irnext-test",
         "IRNeXt",
-        {"num_res": 2, "width": 8, "filter_groups": 2, "pool_sizes": (4, 2)},
+        TINY,
         task="test",
         source="this suite (not a published model)",
     ),

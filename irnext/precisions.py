@@ -1,0 +1,8 @@
+"""The precisions a forward pass runs in, named once for the library and the command line.
+
+fp32: float32 throughout. bf16: autocast to bfloat16 around the forward pass, weights kept in
+float32 (irnext.evaluation.precision keeps a few layers in float32 too). Nothing here imports
+torch, so the command line lists the choices at once.
+"""
+
+PRECISIONS = ("fp32", "bf16")
