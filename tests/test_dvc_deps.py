@@ -190,7 +190,12 @@ def covered(path: Path, deps: list[str]) -> bool:
 
 def _paper_datasets(params: dict, folder: Path) -> Path:
     """A datasets.yaml giving every dataset the paper profile names a (dummy) root."""
-    names = {name for spec in params["paper"].values() for name in [spec["train"], *spec["test"]]}
+    names = {
+        name
+        for spec in params["paper"].values()
+        for name in [spec.get("train"), *spec["test"]]  # a task scored only has no train set
+        if name
+    }
     datasets = folder / "datasets.yaml"
     datasets.write_text(yaml.safe_dump({"datasets": {name: str(folder) for name in names}}))
     return datasets
