@@ -10,9 +10,7 @@ line's `--help`) does not load torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from irnext._lazy import lazy_getattr
 from irnext._version import __version__
 
 # public name -> the module that defines it
@@ -31,12 +29,7 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'irnext' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

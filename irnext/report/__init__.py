@@ -7,17 +7,11 @@ its figures and pandas."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from irnext._lazy import lazy_getattr
 
 _LAZY = {"collect": "irnext.report.load", "render_report": "irnext.report.render"}
 
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'irnext.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
