@@ -31,7 +31,7 @@ def test_variant_overrides_reach_the_model_and_the_training_config(
         return [{"loss": 1.0}]
 
     def fake_scores(model, dataset, **kwargs):
-        row = {"name": "x", "psnr_db": 20.0, "ssim": 0.5}
+        row = {"name": "x", "scene": "x", "psnr_db": 20.0, "ssim": 0.5}
         return [row], {"means": {"psnr_db": 20.0, "ssim": 0.5}}
 
     monkeypatch.setattr(ablation, "train", spy_train)

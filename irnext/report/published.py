@@ -104,8 +104,10 @@ def protocol_effects(results: Path) -> pd.DataFrame:
         runs = [json.loads((r / "summary.json").read_text()) for r in (own, uniform)]
         frames = [read_per_image(r / "per_image.csv") for r in (own, uniform)]
         for metric in ("psnr_db", "ssim"):
-            scores = [frame[metric].to_dict() for frame in frames]
-            diff = stats.paired_difference(*scores)
+            own_scores, uniform_scores = (frame[metric].to_dict() for frame in frames)
+            keys, diffs = stats.paired_differences({None: own_scores}, {None: uniform_scores})
+            scene = frames[0]["scene"].to_dict() if "scene" in frames[0] else {k: k for k in keys}
+            diff = stats.hierarchical_bootstrap(diffs, [scene[k] for k in keys]).interval()
             means = [f"{run['means'][metric]:.4f}" for run in runs]
             head = [uniform.parent.name, own.name, runs[0]["protocol"], runs[1]["protocol"]]
             ci = f"[{diff.low:+.4f}, {diff.high:+.4f}]"
