@@ -19,7 +19,7 @@ from irnext.training.recipes import RecipeRefused, own_recipe, train_config
 # [8,5,4,2,1,1], gt_sizes [128..384], AdamW lr 3e-4, weight_decay 1e-4, betas [0.9, 0.999],
 # eta_mins [0.0003, 0.000001], total_iter 300000, L1Loss; clip 0.01 in
 # basicsr/models/image_restoration_model.py:167.
-RESTORMER = {"lr": 3e-4, "weight_decay": 1e-4, "betas": (0.9, 0.999), "lr_min": 1e-6}
+RESTORMER = {"lr": 3e-4, "weight_decay": 1e-4, "betas": (0.9, 0.999), "iterations": 300_000}
 # megvii-research/NAFNet options/train/GoPro/NAFNet-width64.yml: gt_size 256, 8 GPUs x 8,
 # AdamW lr 1e-3, weight_decay 1e-3, betas [0.9, 0.9], eta_min 1e-7, total_iter 400000, PSNRLoss.
 NAFNET = {"lr": 1e-3, "weight_decay": 1e-3, "betas": (0.9, 0.9), "lr_min": 1e-7}
@@ -40,9 +40,9 @@ def test_restormer_recipes_match_the_option_files(name):
     assert entry.config["optimizer"] == "adamw" and entry.config["grad_clip"] == 0.01
     assert entry.config["patch_size"] == 128  # the first of the progressive sizes
     assert "8/5/4/2/1/1" in entry.published["crop"] and "300k" in entry.published["length"]
-    # Progressive crops and per-iteration restarts are not in the loop: refused, not approximated.
-    with pytest.raises(RecipeRefused, match="progressive crops"):
-        train_config(name)
+    assert entry.config["restart_eta_mins"] == (3e-4, 1e-6)
+    # Progressive crops and per-iteration restarts are in the loop (tests/test_progressive.py).
+    assert train_config(name).progressive[0] == (92_000, 128, 64)
 
 
 def test_nafnet_recipe_matches_its_option_file():
@@ -121,11 +121,11 @@ def test_a_global_batch_is_kept_over_fewer_processes(monkeypatch):
 
 def test_irnext_train_refuses_an_unhonoured_recipe_by_name(capsys, tmp_path):
     code = main(
-        ["train", "--model", "restormer", "--dataset", "synth-haze", "--root", str(tmp_path)]
-        + ["--recipe", "restormer-gopro", "--out", str(tmp_path / "m.pt")]
+        ["train", "--model", "uformer-b", "--dataset", "synth-haze", "--root", str(tmp_path)]
+        + ["--recipe", "uformer-gopro", "--out", str(tmp_path / "m.pt")]
     )
     assert code == 2
-    assert "restormer-gopro" in capsys.readouterr().err
+    assert "uformer-gopro" in capsys.readouterr().err
 
 
 def test_psnr_loss_is_minus_the_mean_per_image_psnr():
