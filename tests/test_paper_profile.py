@@ -196,12 +196,13 @@ def test_the_report_labels_each_run_with_its_recipe_and_mode(tmp_path):
 
 # The baselines' own recipes per task, from docs/recipes.md's sources: Restormer's option files
 # for motion deblurring and deraining (its DPDD recipe has no training set in the profile),
-# NAFNet's and FFTformer's GoPro option files; Uformer-B's fp16 loss scaling is not honoured.
+# NAFNet's and FFTformer's GoPro option files, Uformer's train_motiondeblur.sh.
 BASELINE_RECIPES = {
     ("motion-blur", "restormer"): "restormer-gopro",
     ("rain", "restormer"): "restormer-rain13k",
     ("motion-blur", "nafnet-w64"): "nafnet-gopro",
     ("motion-blur", "fftformer"): "fftformer-gopro",
+    ("motion-blur", "uformer-b"): "uformer-gopro",
 }
 
 
@@ -216,14 +217,14 @@ def test_the_paper_profile_trains_each_baseline_on_its_own_tasks(workspace, caps
     assert main(["bench", "summary", "--task", "motion-blur", "--dry-run"]) == 0
     collect = capsys.readouterr().out.splitlines()[0].split()
     models = collect[collect.index("--models") + 1 : collect.index("--seeds")]
-    assert sorted(models) == ["fftformer", "irnext", "nafnet-w64", "restormer"]
+    assert sorted(models) == ["fftformer", "irnext", "nafnet-w64", "restormer", "uformer-b"]
 
 
 @pytest.mark.parametrize(
     "entry, problem",
     [
         ({"task": "haze", "model": "restormer", "seed": 0}, "no published haze recipe"),
-        ({"task": "motion-blur", "model": "uformer-b", "seed": 0}, "fp16"),
+        ({"task": "snow", "model": "nafnet-w64", "seed": 0}, "no published snow recipe"),
         ({"task": "motion-blur", "model": "irnext", "seed": 0}, "is in `models`"),
         ({"task": "defocus", "model": "restormer", "seed": 0}, "not one of `tasks`"),
         ({"task": "rain", "model": "restormer", "seed": 1}, "expected `seeds` [0]"),
@@ -236,6 +237,21 @@ def test_params_check_refuses_a_baseline_that_would_be_refused(workspace, capsys
     assert main(["params", "check"]) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if problem in line]
     assert lines and "baselines" in lines[0]
+
+
+def test_params_check_refuses_a_baseline_whose_recipe_the_loop_cannot_honour(
+    workspace, capsys, monkeypatch
+):
+    import dataclasses
+
+    from irnext.training import recipe_table
+
+    refused = dataclasses.replace(recipe_table.OWN["nafnet-gopro"], unhonoured=("a part",))
+    monkeypatch.setitem(recipe_table.OWN, "nafnet-gopro", refused)
+    assert main(["params", "check"]) == 2
+    error = capsys.readouterr().err
+    assert "baselines.motion-blur-nafnet-w64-0: recipe 'nafnet-gopro'" in error
+    assert "cannot yet honour a part" in error
 
 
 def test_dvc_creates_a_baseline_stage_per_entry_and_none_in_the_other_profiles(tmp_path):

@@ -42,7 +42,9 @@ class TrainConfig:
     flip: bool = True
     rotate: bool = False
     patches_per_image: int = 1  # >1 cuts several crops per decoded frame (large PNGs, GoPro)
-    precision: str = "fp32"  # or "bf16" autocast (the release trains in fp32)
+    # or "bf16" autocast, or "fp16" autocast with loss scaling (CUDA only: Uformer's recipe);
+    # the IRNeXt release trains in fp32
+    precision: str = "fp32"
     seed: int = 0
     num_workers: int | str = "auto"  # loader processes; "auto" sizes them from the machine
     deterministic: bool = True  # NOTE: the release turns cudnn.benchmark on (non-deterministic)
@@ -64,8 +66,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_types(self, {"grad_clip": (float, None), "num_workers": (int, "auto")} | _STAGED)
-        if self.precision not in ("fp32", "bf16"):
-            raise InputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         _one_of(self, {"optimizer": OPTIMIZERS, "pixel_loss": PIXEL_LOSSES})
         if self.batch_size < 2:
             # The LAM's BatchNorm normalises over the batch of pooled vectors (1 x 1 maps).
@@ -181,6 +183,7 @@ def check_model_fit(config: TrainConfig, model: Any) -> None:
         )
 
 
+PRECISIONS = ("fp32", "bf16", "fp16")
 OPTIMIZERS = ("adam", "adamw")
 PIXEL_LOSSES = ("l1", "psnr", "charbonnier")  # irnext.losses.PIXEL_LOSSES, without torch
 

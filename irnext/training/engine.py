@@ -86,6 +86,7 @@ def numerics(deterministic: bool, device: torch.device) -> Iterator[None]:
 
 
 def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
+    scaler = _scaler(config, device)  # refused before anything starts where it cannot run
     per_stage = [stage_config(config, index) for index in range(len(stages(config)))]
     for stage in per_stage:
         check_model_fit(stage, model)
@@ -108,9 +109,23 @@ def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
     )
     loaders = [_loader(train_set, stage, device, world) for stage in per_stage]
     state = new_position()
-    return loop.Run(
-        model, forward, optimizer, loaders, config, options, device, world, hooks, state
-    )
+    run = loop.Run(model, forward, optimizer, loaders, config, options, device, world, hooks, state)
+    run.scaler = scaler
+    return run
+
+
+def _scaler(config, device):
+    """fp16 autocast trains with loss scaling on CUDA, as Uformer's authors ran it; elsewhere
+    it is refused by name rather than run another way."""
+    if config.precision != "fp16":
+        return None
+    if device.type != "cuda":
+        raise InputError(
+            f"precision fp16 (autocast with loss scaling) runs on CUDA only, not {device}: "
+            "train on a GPU, or pass --precision fp32 (then the run is not the recipe's fp16, "
+            "and its checkpoint says so)"
+        )
+    return torch.amp.GradScaler("cuda")
 
 
 def _loader(train_set, config, device, world):
@@ -154,6 +169,8 @@ def _resume(run: loop.Run, resume: dict | None) -> None:
             f"{run.epochs} epochs of {run.plan[0][1]} batches"
         )
     run.optimizer.load_state_dict(resume["optimizer"])
+    if run.scaler is not None and "scaler" in resume:
+        run.scaler.load_state_dict(resume["scaler"])
     if "rng" in resume:
         restore_rng(resume["rng"])
     run.state = state

@@ -50,6 +50,7 @@ class Run:
     hooks: Hooks
     state: dict[str, Any]
     val: Callable[[], dict[str, float]] | None = None
+    scaler: torch.amp.GradScaler | None = None  # fp16 loss scaling
     pending: list[torch.Tensor] = field(default_factory=list)  # losses not read yet
     plan: list[tuple[int, int]] = field(init=False)  # (stage, steps) of each epoch
 
@@ -145,17 +146,22 @@ def _end_epoch(run: Run, *, seconds: float, images: int) -> None:
         save(run, "epoch")
 
 
-def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params=None):
-    """One optimiser step on `batch`; returns the loss, still on the device."""
+def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params=None, scaler=None):
+    """One optimiser step on `batch`; returns the loss, still on the device.
+
+    Under fp16, `scaler` (a `torch.amp.GradScaler`) scales the loss, unscales the gradients
+    before clipping, and skips the step whose gradients overflowed, as timm's NativeScaler
+    does for Uformer."""
     inputs = batch["input"].to(device, non_blocking=True)
     target = batch["target"].to(device, non_blocking=True)
     if params is None:
         params = [p for group in optimizer.param_groups for p in group["params"]]
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision)
+    with torch.autocast(device.type, dtype=half or torch.float32, enabled=half is not None):
         outputs = forward(inputs)
     if isinstance(outputs, torch.Tensor):  # single-output baselines (DehazeFormer, spandrel)
         outputs = [outputs]
-    # The loss in float32 even under bf16 autocast (multiscale_loss upcasts every output).
+    # The loss in float32 even under autocast (multiscale_loss upcasts every output).
     loss = multiscale_loss(
         outputs,
         target,
@@ -164,10 +170,18 @@ def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params
         pixel=config.pixel_loss,
     )
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    if scaler is None:
+        loss.backward()
+    else:
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
     if config.grad_clip:
         nn.utils.clip_grad_norm_(params, config.grad_clip)  # on the device: no sync
-    optimizer.step()
+    if scaler is None:
+        optimizer.step()
+    else:
+        scaler.step(optimizer)  # skipped where a gradient overflowed
+        scaler.update()
     return loss.detach()
 
 
@@ -175,7 +189,7 @@ def _guarded_step(run: Run, batch: dict[str, Any], config: TrainConfig) -> torch
     if run.options.channels_last:
         batch = {**batch, "input": batch["input"].contiguous(memory_format=torch.channels_last)}
     try:
-        return train_step(run.forward, run.optimizer, batch, config, run.device)
+        return train_step(run.forward, run.optimizer, batch, config, run.device, scaler=run.scaler)
     except torch.OutOfMemoryError as error:
         raise InputError(
             f"out of memory on {run.device} training {_name(run.model)} at batch_size "
@@ -262,7 +276,10 @@ def _check_weights(run: Run) -> None:
 
 def resume_state(run: Run) -> dict[str, Any]:
     """Everything `train(resume=...)` needs besides the weights, as plain data."""
-    return {**run.state, "optimizer": run.optimizer.state_dict(), "rng": capture_rng()}
+    state = {**run.state, "optimizer": run.optimizer.state_dict(), "rng": capture_rng()}
+    if run.scaler is not None:  # the loss scale and its growth count continue on resume
+        state["scaler"] = run.scaler.state_dict()
+    return state
 
 
 def validate(

@@ -233,7 +233,7 @@ OWN: dict[str, Recipe] = {
         sources=(
             Source(*_UFORMER, "script/train_motiondeblur.sh", "1-3"),
             Source(*_UFORMER, "options.py", "10-57"),
-            Source(*_UFORMER, "train/train_motiondeblur.py", "72-124, 168-186"),
+            Source(*_UFORMER, "train/train_motiondeblur.py", "72-124, 167-186"),
             Source(*_UFORMER, "losses.py", "41-52"),
         ),
         gpus=2,
@@ -263,8 +263,8 @@ OWN: dict[str, Recipe] = {
             "all_scales": False,
             "rotate": True,
             "grad_clip": None,
+            "precision": "fp16",  # CUDA only: refused by name on other devices
         },
-        unhonoured=("fp16 autocast with loss scaling (the loop offers fp32 and bf16)",),
         notes=("DataParallel on 2 GPUs: batch 8 is the global batch",),
     ),
 }
