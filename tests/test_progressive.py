@@ -25,7 +25,7 @@ from irnext.training.stages import stage_at
 # mini_batch_sizes [8,5,4,2,1,1] per GPU on 8 GPUs, total_iter 300000,
 # CosineAnnealingRestartCyclicLR periods [92000, 208000], restart_weights [1,1],
 # eta_mins [0.0003, 0.000001]; lr 3e-4 (:94). basicsr/train.py:242-249 picks the first stage
-# whose cumulative end is >= the iteration (1-based).
+# whose cumulative end is >= the iteration (1-based). Below, the global batch: 8 x per GPU.
 RESTORMER_STAGES = (
     (92000, 128, 64),
     (64000, 160, 40),
