@@ -70,3 +70,46 @@ def test_the_gradients_are_clipped_after_unscaling():
     norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()]))
     # the true gradient's norm is far above 1e-3: clipped to it (not to 1e-3 / 2**10)
     assert norm.item() == pytest.approx(1e-3, rel=1e-3)
+
+
+@pytest.mark.slow
+def test_a_step_checkpoint_keeps_the_loss_scale_and_resumes_to_the_same_weights(
+    tiny_haze, monkeypatch
+):
+    """Off CUDA only by substituting a CPU scaler for the engine's CUDA one: the state saved
+    and restored is the same GradScaler state either way."""
+    import copy
+
+    import irnext
+    from irnext.training import EngineOptions, engine
+    from irnext.training.hooks import Hooks
+
+    def cpu_scaler(config, device):  # grows every 2 good steps: the scale changes mid-run
+        return torch.amp.GradScaler("cpu", init_scale=2.0**8, growth_interval=2)
+
+    monkeypatch.setattr(engine, "_scaler", cpu_scaler)
+    saved, last = {}, {}
+
+    class Keep(Hooks):
+        def save(self, state, reason):
+            weights = {k: v.clone() for k, v in model.state_dict().items()}
+            saved[state["step"]] = (copy.deepcopy(state), weights)
+            last["scaler"] = copy.deepcopy(state["scaler"])
+
+    config = TrainConfig(
+        precision="fp16", batch_size=2, patch_size=32, epochs=2, warmup_epochs=0, num_workers=0
+    )
+    dataset = open_dataset("synth-haze", tiny_haze, split="train")
+    options = EngineOptions(save_every_steps=1)
+    torch.manual_seed(0)
+    model = irnext.create_model("irnext-test")
+    straight = train(model, dataset, config, options=options, hooks=Keep())
+    final = ({k: v.clone() for k, v in model.state_dict().items()}, last["scaler"])
+    state, weights = saved[4]  # mid-epoch 2 (3 steps an epoch): the scale grew twice
+    assert state["scaler"]["scale"] == 2.0**10 and final[1]["scale"] == 2.0**11
+    model = irnext.create_model("irnext-test")  # what Keep reads from now on
+    model.load_state_dict(weights)
+    assert train(model, dataset, config, options=options, resume=state, hooks=Keep()) == straight
+    assert last["scaler"] == final[1]  # restarted at 2**8, it would end at 2**9
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, final[0][key]), key
