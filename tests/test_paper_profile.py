@@ -192,3 +192,82 @@ def test_the_report_labels_each_run_with_its_recipe_and_mode(tmp_path):
     (folder / "irnext-s0.json").write_text(json.dumps(history))
     out = render_report(tmp_path / "results", tmp_path / "report.md")
     assert "gopro (own recipe): epochs=3000" in out.read_text()
+
+
+# The baselines' own recipes per task, from docs/recipes.md's sources: Restormer's option files
+# for motion deblurring and deraining (its DPDD recipe has no training set in the profile),
+# NAFNet's and FFTformer's GoPro option files, Uformer's train_motiondeblur.sh.
+BASELINE_RECIPES = {
+    ("motion-blur", "restormer"): "restormer-gopro",
+    ("rain", "restormer"): "restormer-rain13k",
+    ("motion-blur", "nafnet-w64"): "nafnet-gopro",
+    ("motion-blur", "fftformer"): "fftformer-gopro",
+    ("motion-blur", "uformer-b"): "uformer-gopro",
+}
+
+
+def test_the_paper_profile_trains_each_baseline_on_its_own_tasks(workspace, capsys):
+    from irnext.cli.bench_paper import check_baselines
+
+    pairs = {(e["task"], e["model"]) for e in PAPER["baselines"].values()}
+    assert pairs == set(BASELINE_RECIPES) and check_baselines(PAPER) == []
+    for (task, model), recipe in BASELINE_RECIPES.items():
+        train = build_parser("train").parse_args(_dry_run(capsys, task, model)[0])
+        assert (train.model, train.recipe, train.recipe_mode) == (model, recipe, "own")
+    assert main(["bench", "summary", "--task", "motion-blur", "--dry-run"]) == 0
+    collect = capsys.readouterr().out.splitlines()[0].split()
+    models = collect[collect.index("--models") + 1 : collect.index("--seeds")]
+    assert sorted(models) == ["fftformer", "irnext", "nafnet-w64", "restormer", "uformer-b"]
+
+
+@pytest.mark.parametrize(
+    "entry, problem",
+    [
+        ({"task": "haze", "model": "restormer", "seed": 0}, "no published haze recipe"),
+        ({"task": "snow", "model": "nafnet-w64", "seed": 0}, "no published snow recipe"),
+        ({"task": "motion-blur", "model": "irnext", "seed": 0}, "is in `models`"),
+        ({"task": "defocus", "model": "restormer", "seed": 0}, "not one of `tasks`"),
+        ({"task": "rain", "model": "restormer", "seed": 1}, "expected `seeds` [0]"),
+    ],
+)
+def test_params_check_refuses_a_baseline_that_would_be_refused(workspace, capsys, entry, problem):
+    name = f"{entry['task']}-{entry['model']}-{entry['seed']}"
+    baselines = {k: v for k, v in PAPER["baselines"].items() if v["model"] != entry["model"]}
+    workspace(baselines={**baselines, name: entry})
+    assert main(["params", "check"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if problem in line]
+    assert lines and "baselines" in lines[0]
+
+
+def test_params_check_refuses_a_baseline_whose_recipe_the_loop_cannot_honour(
+    workspace, capsys, monkeypatch
+):
+    import dataclasses
+
+    from irnext.training import recipe_table
+
+    refused = dataclasses.replace(recipe_table.OWN["nafnet-gopro"], unhonoured=("a part",))
+    monkeypatch.setitem(recipe_table.OWN, "nafnet-gopro", refused)
+    assert main(["params", "check"]) == 2
+    error = capsys.readouterr().err
+    assert "baselines.motion-blur-nafnet-w64-0: recipe 'nafnet-gopro'" in error
+    assert "cannot yet honour a part" in error
+
+
+def test_dvc_creates_a_baseline_stage_per_entry_and_none_in_the_other_profiles(tmp_path):
+    import shutil
+    import subprocess
+
+    shutil.copy(REPO / "dvc.yaml", tmp_path / "dvc.yaml")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["dvc", "init", "-q"], cwd=tmp_path, check=True)
+    for profile, expected in (("paper", [f"baseline@{n}" for n in PAPER["baselines"]]),
+                              ("default", [])):  # fmt: skip
+        shutil.copy(REPO / "profiles" / f"{profile}.yaml", tmp_path / "params.yaml")
+        listed = subprocess.run(
+            ["dvc", "stage", "list", "--name-only"], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert listed.returncode == 0, listed.stderr
+        names = listed.stdout.split()
+        assert [n for n in names if n.startswith("baseline@")] == expected, profile
+    assert "cell@haze-irnext-mini-0" in names  # the default profile's cells, as before

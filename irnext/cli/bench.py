@@ -171,9 +171,16 @@ def _flag_value(value: Any) -> str:
     return str(value)
 
 
+def baseline_models(params: dict[str, Any], task: str) -> list[str]:
+    """The models `baselines` trains on `task` (dvc.yaml's `baseline` cells), in order."""
+    entries = (params.get("baselines") or {}).values()
+    return list(dict.fromkeys(str(e["model"]) for e in entries if e["task"] == task))
+
+
 def summary_commands(params: dict[str, Any], args: argparse.Namespace) -> list[list[str]]:
     data = task_data(params, args.task, args.datasets, train=False)
     models = [str(m) for m in section(params, "models")]
+    models += baseline_models(params, args.task)  # the paper profile's own-task baselines
     seeds = [str(s) for s in section(params, "seeds")]
     collect = ["collect", "--task", args.task, "--models", *models, "--seeds", *seeds]
     dataset, root = data["tests"][0]  # the first test set of the task

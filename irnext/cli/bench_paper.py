@@ -50,6 +50,57 @@ def cell_recipe(params: dict[str, Any], task: str, model: str, shared: str | Non
     return ["--recipe", own_recipe(model, task), "--recipe-mode", mode]
 
 
+def check_baselines(params: dict[str, Any]) -> list[str]:
+    """Problems of `baselines` (dvc.yaml's `baseline` cells), one line each: every entry is
+    TASK-MODEL-SEED: {task, model, seed} of a task the profile trains, a model outside
+    `models` (whose cells cover every task), and the model's own recipe for the task, which
+    the loop honours; so no stage exists for a pair that would be refused."""
+    from irnext.training.recipes import own_recipe, train_config
+
+    entries = params.get("baselines") or {}
+    if not isinstance(entries, dict):
+        return [f"baselines = {entries!r:.60}: expected a mapping"]
+    if entries and (params.get("benchmark") != "paper" or params.get("recipe") != "own"):
+        return ["baselines: only `benchmark: paper` with `recipe: own` trains baselines there"]
+    problems = []
+    for name, entry in entries.items():
+        where = f"baselines.{name}"
+        if not isinstance(entry, dict) or set(entry) != {"task", "model", "seed"}:
+            problems.append(f"{where}: expected a mapping with keys task, model and seed")
+            continue
+        task, model, seed = entry["task"], entry["model"], entry["seed"]
+        if name != f"{task}-{model}-{seed}":
+            problems.append(f"{where}: the name must be {task}-{model}-{seed} (TASK-MODEL-SEED)")
+        elif task not in (params.get("tasks") or []) or not _train_set(params, task):
+            problems.append(f"{where}: {task} is not one of `tasks` with a paper.{task}.train")
+        elif model in (params.get("models") or []):
+            problems.append(f"{where}: {model} is in `models`, whose cells train it already")
+        else:
+            try:
+                train_config(own_recipe(model, task))
+            except InputError as error:  # none published, or a part the loop cannot honour
+                problems.append(f"{where}: {error}")
+    return problems + _seed_problems(params, entries)
+
+
+def _seed_problems(params: dict[str, Any], entries: dict[str, Any]) -> list[str]:
+    """Each baseline trains every seed of `seeds`: the task's summary collects them all."""
+    seeds, found = sorted(params.get("seeds") or []), {}
+    for entry in entries.values():
+        if isinstance(entry, dict) and {"task", "model", "seed"} <= set(entry):
+            found.setdefault((entry["task"], entry["model"]), []).append(entry["seed"])
+    return [
+        f"baselines: {model} on {task} trains seeds {sorted(got)}; expected `seeds` {seeds}"
+        for (task, model), got in found.items()
+        if sorted(got) != seeds
+    ]
+
+
+def _train_set(params: dict[str, Any], task: str) -> Any:
+    spec = (params.get("paper") or {}).get(task)
+    return spec.get("train") if isinstance(spec, dict) else None
+
+
 PRETRAINED_KEYS = {"weights", "kind", "task"}
 PRETRAINED_OPTIONAL = {"tlc", "protocol"}
 

@@ -138,6 +138,9 @@ SCHEMA: dict[str, Any] = {
     # task}}; checked where they are read (irnext.cli.bench). Dataset roots: datasets.yaml.
     "paper": Key(dict),
     "pretrained": Key(dict),
+    # benchmark: paper: {TASK-MODEL-SEED: {task, model, seed}} baselines trained on the tasks
+    # whose recipe their authors published (irnext.cli.bench_paper.check_baselines); else {}.
+    "baselines": Key(dict),
 }
 
 

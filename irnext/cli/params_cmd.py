@@ -34,10 +34,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from irnext.cli.bench_paper import missing_files
+    from irnext.cli.bench_paper import check_baselines, missing_files
 
     params = load_params(args.file)
     problems = check_params(params, source=args.file)
+    problems += [f"{args.file}: {problem}" for problem in check_baselines(params)]
     checked = [str(args.file)]
     roots = {}
     if args.datasets.is_file():

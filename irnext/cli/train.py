@@ -57,12 +57,28 @@ def _parse_workers(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or 'auto', got {text!r}") from None
 
 
+def _parse_stages(text: str) -> tuple[tuple[int, ...], ...]:
+    """--progressive '[[92000, 128, 64], [64000, 160, 40]]': TrainConfig checks the values."""
+    try:
+        stages = json.loads(text)
+        return tuple(tuple(stage) for stage in stages)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(
+            f"expected JSON [[steps, patch_size, batch_size], ...], got {text!r}"
+        ) from None
+
+
 def _add_field_flag(parser: argparse.ArgumentParser, field: dataclasses.Field, hint: str) -> None:
     flag, default = "--" + field.name.replace("_", "-"), field.default
     if isinstance(default, bool):
         parser.add_argument(flag, type=_parse_bool, metavar="BOOL", help=hint)
+    elif field.name == "progressive":
+        hint += "; JSON [[steps, patch_size, batch_size], ...]"
+        parser.add_argument(flag, type=_parse_stages, metavar="JSON", help=hint)
+    elif field.name == "restart_periods":
+        parser.add_argument(flag, type=int, nargs="+", help=hint)
     elif isinstance(default, tuple):
-        parser.add_argument(flag, type=float, nargs=len(default), help=hint)
+        parser.add_argument(flag, type=float, nargs=len(default) or "+", help=hint)
     elif field.name == "grad_clip":
         parser.add_argument(flag, type=float, help=hint + "; 0 disables clipping")
     elif field.name == "num_workers":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from irnext.errors import InputError
 
-LAUNCHED = ("cell", "ablate")  # the expensive stage groups of dvc.yaml, one job each
+LAUNCHED = ("cell", "baseline", "ablate")  # the expensive stage groups of dvc.yaml, one job each
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from irnext.errors import InputError
+from irnext.training.stages import check_stages, restart_factor
+
+# The staged fields are tuples of tuples or of ints (`_is` reads a plain tuple as numbers).
+_STAGED = {
+    "progressive": ("stages",),
+    "restart_periods": ("ints",),
+    "restart_weights": (tuple,),
+    "restart_eta_mins": (tuple,),
+}
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,9 @@ class TrainConfig:
     flip: bool = True
     rotate: bool = False
     patches_per_image: int = 1  # >1 cuts several crops per decoded frame (large PNGs, GoPro)
-    precision: str = "fp32"  # or "bf16" autocast (the release trains in fp32)
+    # or "bf16" autocast, or "fp16" autocast with loss scaling (CUDA only: Uformer's recipe);
+    # the IRNeXt release trains in fp32
+    precision: str = "fp32"
     seed: int = 0
     num_workers: int | str = "auto"  # loader processes; "auto" sizes them from the machine
     deterministic: bool = True  # NOTE: the release turns cudnn.benchmark on (non-deterministic)
@@ -43,11 +54,20 @@ class TrainConfig:
     # > 0: train exactly this many optimiser steps with the cosine stepped per iteration
     # (BasicSR's TrueCosineAnnealingLR: NAFNet, FFTformer); `epochs` is then unused.
     iterations: int = 0
+    # Progressive training (Restormer): ((steps, patch_size, batch_size), ...) run in order,
+    # their steps adding up to `iterations`; the first is patch_size x batch_size.
+    progressive: tuple[tuple[int, int, int], ...] = ()
+    # Cyclic cosine restarts per iteration (BasicSR's CosineAnnealingRestartCyclicLR): periods
+    # adding up to `iterations`, each with its restart weight and floor; empty: one cosine
+    # from lr to lr_min. See irnext.training.stages.
+    restart_periods: tuple[int, ...] = ()
+    restart_weights: tuple[float, ...] = ()
+    restart_eta_mins: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
-        check_types(self, {"grad_clip": (float, None), "num_workers": (int, "auto")})
-        if self.precision not in ("fp32", "bf16"):
-            raise InputError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+        check_types(self, {"grad_clip": (float, None), "num_workers": (int, "auto")} | _STAGED)
+        if self.precision not in PRECISIONS:
+            raise InputError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         _one_of(self, {"optimizer": OPTIMIZERS, "pixel_loss": PIXEL_LOSSES})
         if self.batch_size < 2:
             # The LAM's BatchNorm normalises over the batch of pooled vectors (1 x 1 maps).
@@ -80,6 +100,7 @@ class TrainConfig:
                 f"iterations={self.iterations} (a per-iteration schedule) takes no "
                 f"warmup_epochs, got {self.warmup_epochs}"
             )
+        check_stages(self)
         if self.grad_clip is not None and self.grad_clip <= 0:
             raise InputError(f"grad_clip must be > 0 or None (no clipping), got {self.grad_clip}")
         if not 0 <= self.seed < 2**64:  # what torch.manual_seed accepts
@@ -118,6 +139,10 @@ def check_types(config: Any, special: dict[str, tuple]) -> None:
 
 
 def _is(value: Any, kind: Any) -> bool:
+    if kind == "ints":
+        return isinstance(value, tuple) and all(_is(v, int) for v in value)
+    if kind == "stages":
+        return isinstance(value, tuple) and all(_is(v, "ints") for v in value)
     if kind is None or isinstance(kind, str):
         return value == kind and type(value) is type(kind)
     if kind is bool:
@@ -130,6 +155,8 @@ def _is(value: Any, kind: Any) -> bool:
 
 
 def _name(kind: Any) -> str:
+    if kind in ("ints", "stages"):
+        return {"ints": "a tuple of integers", "stages": "a tuple of integer triples"}[kind]
     if kind is None or isinstance(kind, str):
         return repr(kind) if kind is not None else "None"
     return {tuple: "a tuple of numbers", float: "a number"}.get(kind, kind.__name__)
@@ -154,6 +181,9 @@ def check_model_fit(config: TrainConfig, model: Any) -> None:
             f"patch_size {config.patch_size} does not fit {type(model).__name__}: expected a "
             f"multiple of its size_multiple {multiple}, at least its min_size {smallest}"
         )
+
+
+PRECISIONS = ("fp32", "bf16", "fp16")
 OPTIMIZERS = ("adam", "adamw")
 PIXEL_LOSSES = ("l1", "psnr", "charbonnier")  # irnext.losses.PIXEL_LOSSES, without torch
 
@@ -218,12 +248,19 @@ def lr_factor_step(step: int, config: TrainConfig) -> float:
 
     BasicSR steps its scheduler once before each iteration's update, so step s runs at
     eta_min + (lr - eta_min) (1 + cos(pi s / T)) / 2 with T = iterations, down to eta_min at
-    the last step (NAFNet / FFTformer: `TrueCosineAnnealingLR`, no warm-up).
+    the last step (NAFNet / FFTformer: `TrueCosineAnnealingLR`, no warm-up); with
+    `restart_periods`, the cyclic restarts of `irnext.training.stages.restart_factor`.
     """
+    if config.restart_periods:
+        return restart_factor(step, config)
     floor = config.lr_min / config.lr
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * step / config.iterations))
 
 
 def config_dict(config: TrainConfig | EngineOptions) -> dict[str, Any]:
-    """Plain-data form of the recipe, as stored in checkpoints."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()}
+    """Plain-data form of the recipe, as stored in checkpoints (tuples as lists, nested too)."""
+    return {k: _plain(v) for k, v in asdict(config).items()}
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value

@@ -22,6 +22,7 @@ from irnext.training import loop
 from irnext.training.config import EngineOptions, TrainConfig, check_model_fit
 from irnext.training.distributed import join_world, leave_world, share_batch_statistics, wrap
 from irnext.training.hooks import Hooks
+from irnext.training.stages import stage_config, stages
 from irnext.training.state import new_position, restore_rng, seed_everything
 
 
@@ -85,7 +86,10 @@ def numerics(deterministic: bool, device: torch.device) -> Iterator[None]:
 
 
 def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
-    check_model_fit(config, model)
+    scaler = _scaler(config, device)  # refused before anything starts where it cannot run
+    per_stage = [stage_config(config, index) for index in range(len(stages(config)))]
+    for stage in per_stage:
+        check_model_fit(stage, model)
     world, device = join_world(device)
     seed_everything(config.seed)
     model.to(device).train()
@@ -103,9 +107,25 @@ def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
         weight_decay=config.weight_decay,
         fused=True if device.type == "cuda" else None,  # one kernel for all parameters
     )
-    loader = _loader(train_set, config, device, world)
+    loaders = [_loader(train_set, stage, device, world) for stage in per_stage]
     state = new_position()
-    return loop.Run(model, forward, optimizer, loader, config, options, device, world, hooks, state)
+    run = loop.Run(model, forward, optimizer, loaders, config, options, device, world, hooks, state)
+    run.scaler = scaler
+    return run
+
+
+def _scaler(config, device):
+    """fp16 autocast trains with loss scaling on CUDA, as Uformer's authors ran it; elsewhere
+    it is refused by name rather than run another way."""
+    if config.precision != "fp16":
+        return None
+    if device.type != "cuda":
+        raise InputError(
+            f"precision fp16 (autocast with loss scaling) runs on CUDA only, not {device}: "
+            "train on a GPU, or pass --precision fp32 (then the run is not the recipe's fp16, "
+            "and its checkpoint says so)"
+        )
+    return torch.amp.GradScaler("cuda")
 
 
 def _loader(train_set, config, device, world):
@@ -141,12 +161,16 @@ def _resume(run: loop.Run, resume: dict | None) -> None:
     state["step"] = int(resume.get("step", sum(h["steps"] for h in state["history"])))
     state["history"], state["validations"] = list(state["history"]), list(state["validations"])
     epoch, batch = int(state["epoch"]), int(state["batch"])
-    if not 0 <= epoch <= run.epochs or not 0 <= batch < max(run.steps_per_epoch, 1):
+    if not 0 <= epoch <= run.epochs or not 0 <= batch < max(
+        run.plan[min(epoch, run.epochs - 1)][1], 1
+    ):
         raise InputError(
             f"resume state at epoch {epoch}, batch {batch}; the recipe has "
-            f"{run.epochs} epochs of {run.steps_per_epoch} batches"
+            f"{run.epochs} epochs of {run.plan[0][1]} batches"
         )
     run.optimizer.load_state_dict(resume["optimizer"])
+    if run.scaler is not None and "scaler" in resume:
+        run.scaler.load_state_dict(resume["scaler"])
     if "rng" in resume:
         restore_rng(resume["rng"])
     run.state = state

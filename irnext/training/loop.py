@@ -24,6 +24,7 @@ from irnext.losses import multiscale_loss
 from irnext.training.config import EngineOptions, TrainConfig, lr_factor, lr_factor_step
 from irnext.training.distributed import World
 from irnext.training.hooks import Hooks
+from irnext.training.stages import epoch_plan, stage_at, stage_config
 from irnext.training.state import capture_rng
 from irnext.weights import non_finite_keys
 
@@ -41,33 +42,49 @@ class Run:
     model: nn.Module  # the trained module itself (what checkpoints hold)
     forward: nn.Module  # what a step calls: the model, its DDP wrapper or its compiled form
     optimizer: torch.optim.Optimizer
-    loader: DataLoader
-    config: TrainConfig
+    loaders: list[DataLoader]  # one per stage (`irnext.training.stages`)
+    recipe: TrainConfig  # the whole run's
     options: EngineOptions
     device: torch.device
     world: World
     hooks: Hooks
     state: dict[str, Any]
     val: Callable[[], dict[str, float]] | None = None
+    scaler: torch.amp.GradScaler | None = None  # fp16 loss scaling
     pending: list[torch.Tensor] = field(default_factory=list)  # losses not read yet
+    plan: list[tuple[int, int]] = field(init=False)  # (stage, steps) of each epoch
+
+    def __post_init__(self) -> None:
+        passes = [len(loader) * self.recipe.repeats_per_epoch for loader in self.loaders]
+        self.plan = epoch_plan(self.recipe, passes)
 
     @property
-    def steps_per_epoch(self) -> int:
-        return len(self.loader) * self.config.repeats_per_epoch
+    def stage(self) -> int:
+        """The stage of the next step (the last one once the run is done)."""
+        return stage_at(self.state["step"] + 1, self.recipe)
+
+    @property
+    def loader(self) -> DataLoader:
+        return self.loaders[self.stage]
+
+    @property
+    def config(self) -> TrainConfig:
+        """The recipe with the current stage's patch and batch size."""
+        return stage_config(self.recipe, self.stage)
 
     @property
     def total_steps(self) -> int:
-        return self.config.iterations or self.steps_per_epoch * self.config.epochs
+        return sum(steps for _, steps in self.plan)
 
     @property
     def epochs(self) -> int:
-        """Epochs of the run: `config.epochs`, or as many as `config.iterations` reach into."""
-        return -(-self.total_steps // self.steps_per_epoch)
+        """Epochs of the run: `config.epochs`, or as many as the stages' steps reach into."""
+        return len(self.plan)
 
     def steps_in_epoch(self, epoch: int) -> int:
-        """Batches of `epoch` (0-based): a full pass, but the last of an `iterations` run
-        stops at its step count."""
-        return min(self.steps_per_epoch, self.total_steps - epoch * self.steps_per_epoch)
+        """Batches of `epoch` (0-based): a full pass of its stage's loader, but the last epoch
+        of a stage stops at the stage's step count."""
+        return self.plan[epoch][1]
 
 
 def run_epoch(run: Run) -> None:
@@ -85,7 +102,7 @@ def run_epoch(run: Run) -> None:
             if config.iterations:  # the cosine stepped per iteration (BasicSR)
                 for group in run.optimizer.param_groups:
                     group["lr"] = config.lr * lr_factor_step(state["step"] + 1, config)
-            run.pending.append(_guarded_step(run, batch))
+            run.pending.append(_guarded_step(run, batch, config))
             state["batch"] += 1
             state["step"] += 1
             if run.world.is_main:
@@ -93,7 +110,8 @@ def run_epoch(run: Run) -> None:
             if state["batch"] >= total:
                 break  # the last epoch of an `iterations` run ends mid-pass
             _between_steps(run)
-    _end_epoch(run, seconds=time.perf_counter() - clock[0], steps=total - clock[1])
+    images = (total - clock[1]) * config.batch_size * run.world.world_size
+    _end_epoch(run, seconds=time.perf_counter() - clock[0], images=images)
 
 
 def _between_steps(run: Run) -> None:
@@ -106,7 +124,7 @@ def _between_steps(run: Run) -> None:
         save(run, "step")
 
 
-def _end_epoch(run: Run, *, seconds: float, steps: int) -> None:
+def _end_epoch(run: Run, *, seconds: float, images: int) -> None:
     read_losses(run)
     state, options = run.state, run.options
     done = run.steps_in_epoch(state["epoch"])
@@ -122,24 +140,28 @@ def _end_epoch(run: Run, *, seconds: float, steps: int) -> None:
     if run.val and (not every or step % every == 0 or state["epoch"] == run.epochs):
         record.update(_validate(run))
     if run.world.is_main:
-        images = steps * run.config.batch_size * run.world.world_size
         run.hooks.epoch(record, seconds, images)
     by_epoch = options.save_every and state["epoch"] % options.save_every == 0
     if by_epoch or (options.save_every_steps and step % options.save_every_steps == 0):
         save(run, "epoch")
 
 
-def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params=None):
-    """One optimiser step on `batch`; returns the loss, still on the device."""
+def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params=None, scaler=None):
+    """One optimiser step on `batch`; returns the loss, still on the device.
+
+    Under fp16, `scaler` (a `torch.amp.GradScaler`) scales the loss, unscales the gradients
+    before clipping, and skips the step whose gradients overflowed, as timm's NativeScaler
+    does for Uformer."""
     inputs = batch["input"].to(device, non_blocking=True)
     target = batch["target"].to(device, non_blocking=True)
     if params is None:
         params = [p for group in optimizer.param_groups for p in group["params"]]
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.precision == "bf16"):
+    half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.precision)
+    with torch.autocast(device.type, dtype=half or torch.float32, enabled=half is not None):
         outputs = forward(inputs)
     if isinstance(outputs, torch.Tensor):  # single-output baselines (DehazeFormer, spandrel)
         outputs = [outputs]
-    # The loss in float32 even under bf16 autocast (multiscale_loss upcasts every output).
+    # The loss in float32 even under autocast (multiscale_loss upcasts every output).
     loss = multiscale_loss(
         outputs,
         target,
@@ -148,23 +170,31 @@ def train_step(forward, optimizer, batch, config: TrainConfig, device, *, params
         pixel=config.pixel_loss,
     )
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    if scaler is None:
+        loss.backward()
+    else:
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
     if config.grad_clip:
         nn.utils.clip_grad_norm_(params, config.grad_clip)  # on the device: no sync
-    optimizer.step()
+    if scaler is None:
+        optimizer.step()
+    else:
+        scaler.step(optimizer)  # skipped where a gradient overflowed
+        scaler.update()
     return loss.detach()
 
 
-def _guarded_step(run: Run, batch: dict[str, Any]) -> torch.Tensor:
+def _guarded_step(run: Run, batch: dict[str, Any], config: TrainConfig) -> torch.Tensor:
     if run.options.channels_last:
         batch = {**batch, "input": batch["input"].contiguous(memory_format=torch.channels_last)}
     try:
-        return train_step(run.forward, run.optimizer, batch, run.config, run.device)
+        return train_step(run.forward, run.optimizer, batch, config, run.device, scaler=run.scaler)
     except torch.OutOfMemoryError as error:
         raise InputError(
             f"out of memory on {run.device} training {_name(run.model)} at batch_size "
-            f"{run.config.batch_size} x patch_size {run.config.patch_size} "
-            f"(precision {run.config.precision}): lower --batch-size or --patch-size, or use "
+            f"{config.batch_size} x patch_size {config.patch_size} "
+            f"(precision {config.precision}): lower --batch-size or --patch-size, or use "
             "--precision bf16"
         ) from error
     except RuntimeError as error:
@@ -246,7 +276,10 @@ def _check_weights(run: Run) -> None:
 
 def resume_state(run: Run) -> dict[str, Any]:
     """Everything `train(resume=...)` needs besides the weights, as plain data."""
-    return {**run.state, "optimizer": run.optimizer.state_dict(), "rng": capture_rng()}
+    state = {**run.state, "optimizer": run.optimizer.state_dict(), "rng": capture_rng()}
+    if run.scaler is not None:  # the loss scale and its growth count continue on resume
+        state["scaler"] = run.scaler.state_dict()
+    return state
 
 
 def validate(

@@ -48,6 +48,19 @@ _CONVIR_REASON = (
 _BASICSR_CLIP = "gradient-norm clip 0.01 (basicsr/models/image_restoration_model.py)"
 
 
+# Restormer's progressive stages (Options/*.yml:27-30): steps, crop, and the global batch of
+# its 8 GPUs (mini_batch_sizes 8/5/4/2/1/1 per GPU, as train.py:252 logs it).
+_RESTORMER_STAGES = tuple(
+    (steps, crop, 8 * per_gpu)
+    for steps, crop, per_gpu in zip(
+        (92_000, 64_000, 48_000, 36_000, 36_000, 24_000),
+        (128, 160, 192, 256, 320, 384),
+        (8, 5, 4, 2, 1, 1),
+        strict=True,
+    )
+)
+
+
 def _restormer(task: str, name: str, option: str) -> Recipe:
     return Recipe(
         name=name,
@@ -57,14 +70,15 @@ def _restormer(task: str, name: str, option: str) -> Recipe:
         sources=(
             Source(*_RESTORMER, option, "24-102"),
             Source(*_RESTORMER, "basicsr/models/image_restoration_model.py", "166-167"),
-            Source(*_RESTORMER, "basicsr/train.py", "212-260"),
+            Source(*_RESTORMER, "basicsr/train.py", "212-274"),
+            Source(*_RESTORMER, "basicsr/models/lr_scheduler.py", "115-134, 186-231"),
         ),
         gpus=8,
         global_batch=64,
         published={
             "optimizer": "AdamW lr 3e-4, weight decay 1e-4, betas (0.9, 0.999)",
             "schedule": "cosine restarts per iteration: periods 92k + 208k, eta_min 3e-4 then "
-            "1e-6, no warm-up",
+            "1e-6 (3e-4 held for 92k, then cosine to 1e-6), no warm-up",
             "length": "300k iterations",
             "crop": "progressive 128/160/192/256/320/384 px with per-GPU batches 8/5/4/2/1/1 "
             "for 92k/64k/48k/36k/36k/24k iterations (8 GPUs)",
@@ -76,17 +90,24 @@ def _restormer(task: str, name: str, option: str) -> Recipe:
         config={
             "optimizer": "adamw",
             "lr": 3e-4,
-            "lr_min": 1e-6,
             "weight_decay": 1e-4,
             "betas": (0.9, 0.999),
             "warmup_epochs": 0,
+            "iterations": 300_000,
             "patch_size": 128,
+            "progressive": _RESTORMER_STAGES,
+            "restart_periods": (92_000, 208_000),
+            "restart_weights": (1.0, 1.0),
+            "restart_eta_mins": (3e-4, 1e-6),
             "fft_weight": 0.0,
             "all_scales": False,
             "rotate": True,
             "grad_clip": 0.01,
         },
-        unhonoured=("progressive crops and batches", "cosine restarts stepped per iteration"),
+        notes=(
+            "train.py reads 384 px crops at batch 8 per GPU and cuts each stage's batch and "
+            "crop out of them at random; the suite crops each stage's size from the frame",
+        ),
     )
 
 
@@ -212,7 +233,7 @@ OWN: dict[str, Recipe] = {
         sources=(
             Source(*_UFORMER, "script/train_motiondeblur.sh", "1-3"),
             Source(*_UFORMER, "options.py", "10-57"),
-            Source(*_UFORMER, "train/train_motiondeblur.py", "72-124, 168-186"),
+            Source(*_UFORMER, "train/train_motiondeblur.py", "72-124, 167-186"),
             Source(*_UFORMER, "losses.py", "41-52"),
         ),
         gpus=2,
@@ -242,8 +263,8 @@ OWN: dict[str, Recipe] = {
             "all_scales": False,
             "rotate": True,
             "grad_clip": None,
+            "precision": "fp16",  # CUDA only: refused by name on other devices
         },
-        unhonoured=("fp16 autocast with loss scaling (the loop offers fp32 and bf16)",),
         notes=("DataParallel on 2 GPUs: batch 8 is the global batch",),
     ),
 }

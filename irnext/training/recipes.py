@@ -3,9 +3,9 @@
 A `Recipe` holds the authors' values with the file and lines they were read from, `official`
 (the authors' code for that model and task) or `inferred` (none published for that task; the
 reasoning says what stands in). `config` is the part the training loop honours, as
-`TrainConfig` values; `unhonoured` names what it cannot do yet (progressive crops, a schedule
-stepped per iteration, fp16 loss scaling, ...). Such a recipe is refused with `RecipeRefused`,
-never approximated, and so is a (model, task) whose authors published no recipe.
+`TrainConfig` values; `unhonoured` names what it cannot do yet (fp16 loss scaling, ...).
+Such a recipe is refused with `RecipeRefused`, never approximated, and so is a (model, task)
+whose authors published no recipe.
 
 The global batch is the authors' (GPUs x per-GPU batch). The loop has no gradient
 accumulation: a run on fewer processes keeps the global batch by a larger per-process batch
@@ -75,12 +75,16 @@ def train_config(name: str, *, processes: int = 1) -> TrainConfig:
             f"recipe '{name}' ({entry.status}, {entry.sources[0]}) is refused: the training "
             f"loop cannot yet honour {'; '.join(entry.unhonoured)} (docs/recipes.md)"
         )
-    if processes < 1 or entry.global_batch % processes:
+    stages = entry.config.get("progressive", ())
+    batches = [entry.global_batch, *(batch for _, _, batch in stages)]
+    if processes < 1 or any(batch % processes for batch in batches):
         raise InputError(
-            f"recipe '{name}': global batch {entry.global_batch} does not split over "
-            f"{processes} process(es)"
+            f"recipe '{name}': global batch {' / '.join(map(str, batches))} does not split "
+            f"over {processes} process(es)"
         )
     values = {**entry.config, "batch_size": entry.global_batch // processes}
+    if stages:  # each stage's global batch kept the same way
+        values["progressive"] = tuple((n, crop, b // processes) for n, crop, b in stages)
     return dataclasses.replace(TrainConfig(), **values)
 
 
