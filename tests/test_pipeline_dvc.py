@@ -153,7 +153,7 @@ def test_the_paper_profile_runs_end_to_end_on_cpu_when_shrunk(tmp_path):
     torch.save(official, tmp_path / "repo" / "weights" / "irnext.pkl")
     params = tiny_params("paper")
     # One shrunk recipe for every model (`shared`): the authors' own recipes run ~1 M steps.
-    params.update(tasks=["rain"], models=["nafnet-w32"], recipe="shared")
+    params.update(tasks=["rain"], models=["nafnet-w32"], recipe="shared", baselines={})
     params["paper"] = {"rain": {"train": "rain13k", "recipe": "rain13k", "test": ["rain100l"]}}
     params["train"].update(warmup_epochs=0, patch_size=64)  # 64: the paper IRNeXt's smallest
     params["ablate"].update(task="rain", studies=["depth"], seeds=[0], epochs=1)

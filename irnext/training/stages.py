@@ -26,7 +26,10 @@ def stages(config: Any) -> list[tuple[int, int, int]]:
 
 
 def stage_config(config: Any, index: int) -> Any:
-    """The config that stage `index` trains with: its patch and batch size, as one stage."""
+    """The config that stage `index` trains with: its patch and batch size, as one stage (the
+    config itself when it has no stages)."""
+    if not config.progressive:
+        return config
     _, patch_size, batch_size = stages(config)[index]
     return dataclasses.replace(config, patch_size=patch_size, batch_size=batch_size, progressive=())
 
