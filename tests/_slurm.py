@@ -136,8 +136,11 @@ def start_if_requeued(job_id: str, env: dict[str, str]) -> None:
         capture_output=True,
         text=True,
     )
-    if shown.stdout.strip() == "BeginTime":
+    reason = shown.stdout.strip()
+    if reason == "BeginTime":
         subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env)
+    elif reason.startswith("JobHeld"):  # a requeue that Slurm turned into a hold
+        subprocess.run(["scontrol", "release", job_id], env=env)
 
 
 @contextmanager

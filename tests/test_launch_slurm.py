@@ -26,6 +26,8 @@ from tests.test_launch_local import (
     saved_step,
 )
 
+STEPS = 60  # of each miniature cell (two steps an epoch)
+
 
 @pytest.fixture
 def slurm(tmp_path_factory):
@@ -52,7 +54,9 @@ def _preempt(repo, env) -> int:
 
 @pytest.mark.slow
 def test_job_array_of_two_cells_one_preempted(tmp_path, slurm):
-    repo = miniature(tmp_path / "repo")
+    # 60 steps: Slurm delivers the preemption signals through scancel, far later than a local
+    # kill; the cell must still be training when they arrive (12 steps could finish first).
+    repo = miniature(tmp_path / "repo", epochs=STEPS // 2)
     command = ["irnext", "bench", "launch", "--executor", "slurm", "--time", "10"]
     command += ["--max-parallel", "2", "--slurm-option", "cpus-per-task=1"]
     command += ["--save-every-steps", "2"]
@@ -73,7 +77,7 @@ def test_job_array_of_two_cells_one_preempted(tmp_path, slurm):
     assert preempted["resumed_from"][0] is None and preempted["resumed_from"][1] >= step
     assert "Requeued job" in Path(preempted["stdout"]).read_text()  # by scontrol requeue
     model, info = load_checkpoint(repo / "models/haze/irnext-mini-s1.pt")
-    assert info["training"]["step"] == 12
+    assert info["training"]["step"] == STEPS
 
     status = subprocess.run(
         ["irnext", "bench", "launch", "--status"], cwd=repo, env=env, capture_output=True, text=True
