@@ -23,13 +23,13 @@ compute; this module reads only such records (plain data), never model code.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from irnext.errors import InputError
+from irnext.report.load import read_json
 
 THRESHOLD_DB = 0.1  # a gain below this over the last quarter of the budget: plateaued
 WINDOW = 0.25  # the last quarter of the budget
@@ -95,7 +95,7 @@ def read_records(
     with `cells`, only those of these (task, model, seed) (a profile's current cells)."""
     found = []
     for path in sorted(Path(results).glob("convergence/*/*.json")):
-        record = json.loads(path.read_text())
+        record = read_json(path)  # named errors, bounded nesting
         missing = [k for k in ("task", "model", "seed", "steps", "validations") if k not in record]
         if missing:
             raise InputError(f"{path}: missing keys {missing} of a convergence record")

@@ -13,7 +13,6 @@ saying which set is missing.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from irnext.report import stats
-from irnext.report.load import read_per_image
+from irnext.report.load import read_json, read_per_image
 
 COLUMNS = [
     "figure", "model", "release", "published (dB)", "published under", "reproduced (dB)",
@@ -49,7 +48,7 @@ def _scorings(folder: Path, datasets: list[str]) -> dict[str, dict[str, Any]]:
             summary = run / "summary.json"
             if not summary.is_file():
                 continue
-            protocol = json.loads(summary.read_text())["protocol"]
+            protocol = read_json(summary)["protocol"]
             frame = read_per_image(run / "per_image.csv")
             values = np.asarray(frame["psnr_db"], dtype=np.float64) if frame is not None else None
             found.setdefault(protocol, {})[dataset] = values
@@ -101,7 +100,7 @@ def protocol_effects(results: Path) -> pd.DataFrame:
     rows = []
     for uniform in sorted((results / "pretrained").glob("*/*-uniform")):
         own = uniform.with_name(uniform.name.removesuffix("-uniform"))
-        runs = [json.loads((r / "summary.json").read_text()) for r in (own, uniform)]
+        runs = [read_json(r / "summary.json") for r in (own, uniform)]
         frames = [read_per_image(r / "per_image.csv") for r in (own, uniform)]
         for metric in ("psnr_db", "ssim"):
             own_scores, uniform_scores = (frame[metric].to_dict() for frame in frames)
