@@ -39,9 +39,8 @@ def metrics_of(results: Path, task: str, models: list[str], seeds: list[int]) ->
     if problem:
         raise InputError(f"--seeds {seeds}: {problem}")
     folder = results / "evaluate" / task
-    runs = {
-        layout.IDENTITY: [_runs(layout.evaluation_folder(results, task, "identity"), task, None)]
-    }
+    identity = layout.evaluation_folder(results, task, layout.IDENTITY)
+    runs = {layout.IDENTITY: [_runs(identity, task, None)]}
     for model in models:
         runs[model] = [
             _runs(layout.evaluation_folder(results, task, model, seed), task, seed)
