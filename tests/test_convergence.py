@@ -10,12 +10,12 @@ import pytest
 import torch
 from torch import nn
 
-from irnext.cli.bench import recipe_flags, train_command
-from irnext.cli.bench_convergence import convergence_record, validation_flags
-from irnext.cli.bench_more import ablate_command
-from irnext.cli.params import load_params
 from irnext.cost.training_compute import training_macs_per_step
 from irnext.errors import InputError
+from irnext.pipeline.cell import recipe_flags, train_command
+from irnext.pipeline.convergence import convergence_record, validation_flags
+from irnext.pipeline.profile import load_params
+from irnext.pipeline.stages import ablate_command
 from irnext.report.convergence import combined, model_verdicts, plateau, plateau_verdicts
 from irnext.report.convergence_section import seed_band
 
@@ -301,7 +301,7 @@ def _synth_kwargs(synth: dict) -> dict:
 
 
 def test_the_dvc_plot_of_a_cell_is_its_validation_psnr_not_its_loss(tmp_path):
-    from irnext.cli.bench_more import write_curve
+    from irnext.pipeline.convergence import write_curve
 
     history = tmp_path / "h.json"
     history.write_text(

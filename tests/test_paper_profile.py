@@ -144,7 +144,7 @@ def test_pretrained_entries_are_checked(workspace, capsys):
     assert main(["bench", "pretrained", "--name", "x", "--dry-run"]) == 2
     assert "unknown key 'tta'" in capsys.readouterr().err
     del entry["tta"]
-    from irnext.cli.bench_paper import check_pretrained
+    from irnext.pipeline.paper import check_pretrained
 
     with pytest.raises(InputError, match=r"x.tlc = 'yes'; expected true or false"):
         check_pretrained(
@@ -207,7 +207,7 @@ BASELINE_RECIPES = {
 
 
 def test_the_paper_profile_trains_each_baseline_on_its_own_tasks(workspace, capsys):
-    from irnext.cli.bench_paper import check_baselines
+    from irnext.pipeline.paper import check_baselines
 
     pairs = {(e["task"], e["model"]) for e in PAPER["baselines"].values()}
     assert pairs == set(BASELINE_RECIPES) and check_baselines(PAPER) == []

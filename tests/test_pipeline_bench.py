@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from irnext.cli import build_parser, main
-from irnext.cli.bench import evaluate_commands, resolve_model, task_data, train_command
-from irnext.cli.collect import largest_error_window, metrics_of
-from irnext.cli.params import check_params
 from irnext.cli.train import config_from_args
 from irnext.errors import InputError
+from irnext.pipeline.cell import evaluate_commands, resolve_model, task_data, train_command
+from irnext.pipeline.profile_schema import check_params
+from irnext.pipeline.summary import largest_error_window, metrics_of
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = {p.stem: yaml.safe_load(p.read_text()) for p in (REPO / "profiles").glob("*.yaml")}
@@ -215,7 +215,7 @@ def test_every_value_dvc_yaml_reads_is_in_every_profile(profile):
 
 
 def test_an_ablation_on_a_task_the_profile_does_not_build_is_refused():
-    from irnext.cli.bench_more import ablate_command
+    from irnext.pipeline.stages import ablate_command
 
     params = {**PROFILES["default"], "tasks": ["rain"]}
     with pytest.raises(InputError, match="ablate.task 'haze' is not one of tasks"):
@@ -227,7 +227,7 @@ def test_an_ablation_on_a_task_the_profile_does_not_build_is_refused():
 
 
 def test_the_visual_shows_the_images_the_models_differ_most_on(tmp_path):
-    from irnext.cli.collect import differing_images
+    from irnext.pipeline.summary import differing_images
 
     scores = {"a": [20.0, 21.0, 22.0, 23.0], "b": [20.0, 25.0, 22.5, 22.0]}
     for model, psnr in scores.items():

@@ -2,7 +2,7 @@
 
 Every sub-command module defines `add_parser(subparsers)`, which registers its parser and sets
 `func` to a function taking the parsed arguments. This package is the only place that reads
-`params.yaml` (see `irnext.cli.params`); library code below it takes plain arguments.
+`params.yaml`, through `irnext.pipeline.profile`; library code below it takes plain arguments.
 
 `irnext --help` and `irnext COMMAND --help` answer at once: only the module of the command
 being run is imported (the others are listed from `SUMMARIES`), and the modules import torch
@@ -30,8 +30,7 @@ COMMANDS = (
     "complexity",
     "latency",
     "report",
-    "params_cmd",  # `irnext params check` (irnext.cli.params holds the schema)
-    "profile",
+    "profile",  # `irnext profile` and `irnext params check`
     "bench",
     "collect",  # `irnext collect` and `irnext visual`
 )

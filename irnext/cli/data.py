@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from irnext.cli.params import dataset_root, parse_group_lists
+from irnext.cli.params import parse_group_lists
 from irnext.errors import InputError
 
 
@@ -87,6 +87,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_inspect(args: argparse.Namespace) -> int:
     from irnext.data import inspect_dataset
+    from irnext.pipeline.profile import dataset_root
 
     root = args.root
     if root is None:

@@ -76,9 +76,7 @@ def run(args: argparse.Namespace) -> int:
             f"--warmup {args.warmup}: sides, batch and runs must be >= 1, warm-up >= 0"
         )
     if args.models:
-        from irnext.cli.latency_many import run_many
-
-        return run_many(args)
+        return _run_models(args)
     if args.train_step and args.batch < 2:  # IRNeXt's LAM BatchNorm needs two samples
         raise InputError(f"--train-step needs --batch >= 2 (BatchNorm), got {args.batch}")
     from irnext.cost.scaling import check_sides, padded_side
@@ -95,6 +93,56 @@ def run(args: argparse.Namespace) -> int:
     record = _measure(args, model, size)
     _report(args, record, requested, size)
     return 0
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    """--models: one record per model in --out-dir (and at --cuda-size on CUDA), or with
+    --sweep the scaling records in --out (irnext.pipeline.cost)."""
+    from irnext.evaluation import resolve_device
+    from irnext.pipeline.cost import compare_models, scaling_records, write_records
+
+    if args.train_step or args.compile or args.channels_last or args.dataset:
+        raise InputError(
+            "--models times plain forward passes: drop --train-step, --compile, "
+            "--channels-last and --dataset (use --model for those)"
+        )
+    if len(set(args.models)) != len(args.models):
+        raise InputError(f"--models {' '.join(args.models)}: a model is named twice")
+    device = resolve_device(args.device)
+    timing = {"device": device, "dtype": args.dtype, "warmup": args.warmup, "runs": args.runs}
+    timing["batch"] = args.batch
+    if args.sweep:
+        if not args.out:
+            raise InputError("--sweep needs --out (the JSON list of records)")
+        if min(args.sweep) < 1:
+            raise InputError(f"--sweep {args.sweep}: sides must be >= 1")
+        records = scaling_records(args.models, args.sweep, **timing)
+        write_records(args.out, records)
+        for record in records:
+            state = "out of memory" if record["oom"] else f"{record['latency_ms_median']:.2f} ms"
+            print(f"{record['model']} at {record['size']}: {state}")
+        return 0
+    if not args.out_dir:
+        raise InputError("--models needs --out-dir (one record per model) or --sweep")
+    sizes = [tuple(args.size)]
+    if args.cuda_size and device.type == "cuda":
+        sizes.append(tuple(args.cuda_size))
+    for index, size in enumerate(sizes):
+        for name, record in compare_models(args.models, size, **timing).items():
+            suffix = "" if index == 0 else f"-{size[0]}x{size[1]}"
+            write_records(args.out_dir / f"{name}{suffix}.json", record)
+            _print_compared(record)
+    return 0
+
+
+def _print_compared(record: dict) -> None:
+    flag = f" FLAGGED: {'; '.join(record['flag_reasons'])}" if record["flagged"] else ""
+    size = record["padded_size"]
+    print(
+        f"{record['model']} {size[0]}x{size[1]} on {record['device_name']} "
+        f"({record['threads']} threads): {record['latency_ms_median']:.2f} ms median, "
+        f"IQR {record['latency_ms_iqr']:.2f}{flag}"
+    )
 
 
 def _frame_size(dataset: str) -> tuple[int, int]:

@@ -17,7 +17,6 @@ import argparse
 import shlex
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from irnext.errors import InputError
 
@@ -64,6 +63,8 @@ def add_parser(cells: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from irnext.pipeline import launch, stale, status
+    from irnext.pipeline.profile import load_params
+    from irnext.pipeline.profile_schema import require_valid
 
     root = Path.cwd()
     if args.status:
@@ -73,7 +74,8 @@ def _run(args: argparse.Namespace) -> int:
         return _report(*launch.finish(root, launch.read_state(root)))
     if args.no_wait and args.executor != "slurm":
         raise InputError("--no-wait: only the slurm executor runs without this process")
-    params = _checked_params(PARAMS)
+    params = load_params(PARAMS)
+    require_valid(params, PARAMS)
     options = _options(args)
     busy = status.unfinished(root)
     if busy and not args.dry_run:
@@ -97,16 +99,6 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     progress = status.printer(root, state)
     return _report(*launch.launch(root, state, plans, options, on_poll=progress))
-
-
-def _checked_params(path: Path) -> dict[str, Any]:
-    from irnext.cli.params import check_params, load_params
-
-    params = load_params(path)
-    problems = check_params(params, source=path)
-    if problems:
-        raise InputError(f"{len(problems)} problem(s):\n" + "\n".join(problems))
-    return params
 
 
 def _options(args: argparse.Namespace):
@@ -162,7 +154,8 @@ def _key_values(pairs: list[str]) -> dict[str, str]:
 def _plan(params, stage, folder: Path, options, args: argparse.Namespace):
     """The job of one stale stage: its `irnext bench` command taken apart into a resumable
     training and the steps after it."""
-    from irnext.cli import bench, build_parser, main
+    from irnext.cli import build_parser, main
+    from irnext.pipeline import cell
     from irnext.pipeline.jobs import CellPlan
 
     argv = shlex.split(stage.cmd)
@@ -172,12 +165,12 @@ def _plan(params, stage, folder: Path, options, args: argparse.Namespace):
     common = {"stage": stage.name, "root": str(Path.cwd()), "folder": str(folder)}
     common.update(outs=stage.outs, gpus=options.gpus_per_cell, fingerprint=stage.fingerprint)
     # checked on the job's machine, where the cell runs (a login node may have no GPU)
-    common["preflight"] = [partial(bench.check_requirements, params, PARAMS)]
+    common["preflight"] = [partial(cell.check_requirements, params, PARAMS)]
     if parsed.cell != "cell":  # an ablation study trains many variants: requeued, it restarts
         return CellPlan(**common, steps=[partial(main, argv[1:])])
-    train = _per_gpu_batch(bench.train_command(params, parsed), options.gpus_per_cell)
-    steps = [partial(main, command) for command in bench.evaluate_commands(params, parsed)]
-    steps.append(partial(bench.finish_cell, parsed))
+    train = _per_gpu_batch(cell.train_command(params, parsed), options.gpus_per_cell)
+    steps = [partial(main, command) for command in cell.evaluate_commands(params, parsed)]
+    steps.append(partial(cell.finish_cell, parsed))
     return CellPlan(**common, train=train, steps=steps, save_every_steps=args.save_every_steps)
 
 

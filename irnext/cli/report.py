@@ -1,15 +1,14 @@
 """`irnext report`: render results/report.md and its figures from the result files.
 
 The report reads exactly the cells of the profile in `--params` (default params.yaml): its
-tasks, models and seeds (`irnext.report.cells`); `--every-result` reads every result found
-instead (a report of ad-hoc evaluations, outside the pipeline).
+tasks, models and seeds (`irnext.pipeline.profile.report_profile`); `--every-result` reads
+every result found instead (a report of ad-hoc evaluations, outside the pipeline).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -36,27 +35,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def profile_of(params: dict[str, Any]):
-    """The report's `Profile` of a params.yaml mapping. Models keep the profile's names, which
-    name the pipeline's folders (`irnext` for each task's IRNeXt: evaluate/TASK/irnext-s0/)."""
-    from irnext.cli.params import section
-    from irnext.report.cells import Profile
-
-    tasks = tuple(str(t) for t in section(params, "tasks"))
-    models = {t: tuple(str(m) for m in section(params, "models")) for t in tasks}
-    synthetic = section(params, "benchmark") == "synthetic"
-    return Profile(
-        tasks=tasks,
-        models=models,
-        seeds=tuple(section(params, "seeds")),
-        datasets={t: f"synth-{t}" for t in tasks} if synthetic else {},
-    )
-
-
 def _run(args: argparse.Namespace) -> int:
-    from irnext.cli.params import load_params
     from irnext.errors import InputError
     from irnext.io import check_writable
+    from irnext.pipeline.profile import load_params, report_profile
     from irnext.report import render_report
 
     if not args.results.is_dir():
@@ -68,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
                 f"{args.params}: profile not found; pass --params FILE (the profile whose cells "
                 "the report compares) or --every-result"
             )
-        profile = profile_of(load_params(args.params))
+        profile = report_profile(load_params(args.params))
     check_writable(args.out)
     out = render_report(args.results, args.out, published=args.published, profile=profile)
     print(f"wrote {out}")

@@ -13,10 +13,6 @@ from dataclasses import dataclass, field
 
 from irnext.data import layout_help as trees
 
-TASKS = ("dehaze", "desnow", "motion_deblur", "defocus_deblur", "derain")
-PROTOCOLS = ("dehaze_pooled", "dehaze_pooled_release", "matlab_rgb3d", "realblur_aligned")
-PROTOCOLS += ("matlab_y", "dpdd_float")
-
 
 @dataclass(frozen=True)
 class DatasetInfo:

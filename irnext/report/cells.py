@@ -2,12 +2,12 @@
 
 A comparison is only meaningful between runs scored on the same images under the same protocol.
 `profile_evaluations` reads `evaluate/<task>/identity/` and `evaluate/<task>/<model>-s<seed>/`
-for the profile's tasks, models and seeds and nothing else: folders of models or seeds no longer
-in the profile are listed as ignored, a cell without its summary is listed as missing, and a run
-whose dataset, split, protocol or image list differs from its task's reference (the identity's,
-which scores the test set itself) is an `InputError` naming both files. Where a task has runs to
-compare, each `per_image.csv` must hold every image of the test set exactly once, with its
-scene.
+(irnext.pipeline.layout) for the profile's tasks, models and seeds and nothing else: folders of
+models or seeds no longer in the profile are listed as ignored, a cell without its summary is
+listed as missing, and a run whose dataset, split, protocol or image list differs from its
+task's reference (the identity's, which scores the test set itself) is an `InputError` naming
+both files. Where a task has runs to compare, each `per_image.csv` must hold every image of the
+test set exactly once, with its scene.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from irnext.errors import InputError
+from irnext.pipeline.layout import IDENTITY, evaluation_folder, summary_paths
 
-IDENTITY = "identity"
 TEST_KEYS = ("dataset", "split", "protocol")  # what makes two runs scores of one test
 
 
@@ -58,21 +58,16 @@ class Profile:
         return [(IDENTITY, None)] + [(m, s) for m in self.models[task] for s in self.seeds]
 
 
-def folder_name(model: str, seed: int | None) -> str:
-    return model if seed is None else f"{model}-s{seed}"
-
-
 def profile_evaluations(results: Path, profile: Profile, read_run) -> dict[str, list]:
     """{"evaluations": entries, "missing": cells, "ignored": folders} of the profile's cells;
     `read_run(summary_path, task, seed)` reads one run (irnext.report.load)."""
     found: list[dict[str, Any]] = []
     missing: list[dict[str, Any]] = []
-    root = results / "evaluate"
     for task in profile.tasks:
         task_runs = []
         for model, seed in profile.cells(task):
-            folder = root / task / folder_name(model, seed)
-            paths = _summaries(folder)
+            folder = evaluation_folder(results, task, model, seed)
+            paths = summary_paths(folder)
             if not paths:
                 missing.append({"task": task, "model": model, "seed": seed, "path": folder})
             for test_set, path in paths.items():
@@ -82,16 +77,9 @@ def profile_evaluations(results: Path, profile: Profile, read_run) -> dict[str, 
             check_task([r for r in task_runs if r["task"] == label], profile.datasets.get(task))
         found += task_runs
     read = {e["path"].parent for e in found} | {m["path"] for m in missing}
-    ignored = sorted(p.parent for p in root.glob("**/summary.json") if not _within(p.parent, read))
+    found_all = (results / "evaluate").glob("**/summary.json")
+    ignored = sorted(p.parent for p in found_all if not _within(p.parent, read))
     return {"evaluations": found, "missing": missing, "ignored": ignored}
-
-
-def _summaries(folder: Path) -> dict[str, Path]:
-    """{test set: summary.json} of one cell: its own summary (key ""), or one sub-folder per
-    test set where the task has several (the paper profile's evaluate/TASK/MODEL-sSEED/SET/)."""
-    if (folder / "summary.json").is_file():
-        return {"": folder / "summary.json"}
-    return {p.parent.name: p for p in sorted(folder.glob("*/summary.json"))}
 
 
 def _within(folder: Path, read: set[Path]) -> bool:

@@ -17,7 +17,7 @@ cosine), a plateau is the schedule's end as much as the model's: it says "conver
 schedule", never "a longer schedule would gain nothing".
 
 A convergence record (`results/convergence/<task>/<model>-s<seed>.json`, written by the
-pipeline's cell, irnext.cli.bench_convergence) holds one run's validation curve and its training
+pipeline's cell, irnext.pipeline.convergence) holds one run's validation curve and its training
 compute; this module reads only such records (plain data), never model code.
 """
 

@@ -8,7 +8,6 @@ that is absent is returned empty and the report says it is missing.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ import pandas as pd
 from irnext.errors import InputError
 from irnext.limits import check_json_nesting
 from irnext.names import check_name
-from irnext.report.cells import Profile, check_task, folder_name, profile_evaluations
-
-_SEEDED = re.compile(r"^(?P<model>.+)-s(?P<seed>\d+)$")
+from irnext.pipeline import layout
+from irnext.pipeline.layout import PER_IMAGE, history_path, run_file, split_stem
+from irnext.report.cells import Profile, check_task, profile_evaluations
 
 
 def read_json(path: Path) -> Any:
@@ -78,12 +77,6 @@ def read_per_image(path: Path) -> pd.DataFrame | None:
     return frame.set_index("name")
 
 
-def split_seed(run: str) -> tuple[str, int | None]:
-    """'restormer-mini-s1' -> ('restormer-mini', 1); an unseeded folder name -> (name, None)."""
-    match = _SEEDED.match(run)
-    return (match["model"], int(match["seed"])) if match else (run, None)
-
-
 def read_run(path: Path, task: str, seed: int | None) -> dict[str, Any]:
     """One evaluation: its summary, per-image scores and run stamp."""
     summary = require(read_json(path), ("model", "means"), path)
@@ -94,7 +87,7 @@ def read_run(path: Path, task: str, seed: int | None) -> dict[str, Any]:
         "seed": seed,
         "test_set": f"{summary.get('dataset')}/{summary.get('split')}",
         "summary": summary,
-        "per_image": read_per_image(path.parent / "per_image.csv"),
+        "per_image": read_per_image(path.parent / PER_IMAGE),
         "run": read_json_if_present(path.parent / "run.json"),
         "path": path,
     }
@@ -114,7 +107,7 @@ def evaluations(results: Path, profile: Profile | None = None) -> dict[str, list
     root = results / "evaluate"
     for path in sorted(root.glob("**/summary.json")):
         parts = path.relative_to(root).parts
-        seed = split_seed(parts[1])[1] if len(parts) == 3 else None
+        seed = split_stem(parts[1])[1] if len(parts) == 3 else None
         summary = require(read_json(path), ("model", "means"), path)
         task = parts[0] if len(parts) == 3 else _summary_task(summary, path)
         found.append(read_run(path, task, seed))
@@ -141,15 +134,14 @@ def histories(results: Path, profile: Profile | None = None) -> list[dict[str, A
             require(epoch, ("loss",), path)
         nested = path.parent != results / "train"
         task = path.parent.name if nested else path.stem
-        seed = split_seed(path.stem)[1] if nested else (history.get("config") or {}).get("seed")
-        run = path.with_name(path.stem + ".run.json")
+        seed = split_stem(path.stem)[1] if nested else (history.get("config") or {}).get("seed")
         found.append(
             {
                 "task": task,
                 "model": history["model"],
                 "seed": seed,
                 "history": history,
-                "run": read_json_if_present(run),
+                "run": read_json_if_present(run_file(path)),
                 "path": path,
             }
         )
@@ -157,11 +149,11 @@ def histories(results: Path, profile: Profile | None = None) -> list[dict[str, A
 
 
 def _history_paths(results: Path, profile: Profile | None) -> list[Path]:
-    train = results / "train"
     if profile is None:
-        return [p for p in sorted(train.glob("**/*.json")) if not p.name.endswith(".run.json")]
+        found = sorted((results / "train").glob("**/*.json"))
+        return [p for p in found if not p.name.endswith(".run.json")]
     cells = [(t, m, s) for t in profile.tasks for m, s in profile.cells(t) if s is not None]
-    paths = [train / task / f"{folder_name(model, seed)}.json" for task, model, seed in cells]
+    paths = [history_path(results, task, model, seed) for task, model, seed in cells]
     return [path for path in paths if path.is_file()]
 
 
@@ -176,7 +168,7 @@ def records(path: Path, keys: Iterable[str]) -> list[dict[str, Any]]:
 
 def latency(results: Path) -> list[dict[str, Any]]:
     found = []
-    for path in sorted((results / "latency").glob("*.json")):
+    for path in sorted(layout.latency_folder(results).glob("*.json")):
         if not path.name.endswith(".run.json"):
             found += records(path, ("model", "latency_ms_median"))
     return found
@@ -191,8 +183,7 @@ def ablations(results: Path) -> list[dict[str, Any]]:
         check_name(study["study"], what="study", source=path)  # names its figure and table
         for variant in require(study["variants"], (), path, kind=list):
             require(variant, ("variant", "params"), path)
-        run = path.with_name(path.stem + ".run.json")
-        found.append({**study, "_run": read_json_if_present(run), "_path": path})
+        found.append({**study, "_run": read_json_if_present(run_file(path)), "_path": path})
     return found
 
 
@@ -213,17 +204,16 @@ def visuals(results: Path) -> dict[str, dict[str, Any]]:
 def collect(results: Path, profile: Profile | None = None) -> dict[str, Any]:
     """The result files under `results`, grouped by kind; evaluations of `profile`'s cells
     only, when given (`evaluations`)."""
-    complexity = results / "cost" / "complexity.json"
-    run = results / "cost" / "complexity.run.json"
+    complexity = layout.complexity_path(results)
     return {
         "contact_sheets": sorted(results.glob("synth/*.png")),
         **evaluations(results, profile),
         "histories": histories(results, profile),
         "aggregates": [read_json(p) for p in sorted(results.glob("aggregates/*.json"))],
         "complexity": records(complexity, ("model", "params")),
-        "complexity_run": read_json_if_present(run),
+        "complexity_run": read_json_if_present(run_file(complexity)),
         "latency": latency(results),
-        "scaling": records(results / "scaling" / "scaling.json", ("model", "size")),
+        "scaling": records(layout.scaling_path(results), ("model", "size")),
         "ablations": ablations(results),
         "visuals": visuals(results),
     }

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from irnext.io import atomic_write_text, read_yaml_mapping
+from irnext.pipeline.layout import cell_stem
 from irnext.report import (
     compare,
     convergence,
@@ -29,7 +30,7 @@ from irnext.report import (
     sections,
     stats,
 )
-from irnext.report.cells import Profile, folder_name
+from irnext.report.cells import Profile
 from irnext.report.frames_cost import published_for_task
 from irnext.report.load import collect
 from irnext.report.published import section as published_vs_reproduced
@@ -150,7 +151,7 @@ def _not_compared(data: dict[str, Any], context: sections.Context) -> list[str]:
     lines = []
     if data["missing"]:
         cells = ", ".join(
-            f"{m['task']}: {folder_name(m['model'], m['seed'])}" for m in data["missing"]
+            f"{m['task']}: {cell_stem(m['model'], m['seed'])}" for m in data["missing"]
         )
         lines += [
             f"**Missing cells** (in the profile, no result; a model's row rests on its other "

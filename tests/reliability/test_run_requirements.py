@@ -11,10 +11,11 @@ import yaml
 import irnext.ablation as ablation
 from irnext.ablation import load_study, run_study
 from irnext.cli import main
-from irnext.cli.bench import ALLOW_CPU, check_requirements
-from irnext.cli.params import check_params, load_params
 from irnext.data import open_dataset
 from irnext.errors import InputError
+from irnext.pipeline.cell import ALLOW_CPU, check_requirements
+from irnext.pipeline.profile import load_params
+from irnext.pipeline.profile_schema import check_params
 from irnext.training import TrainConfig
 from tests.reliability._faults import ROOT
 

@@ -1,4 +1,4 @@
-"""The convergence part of a pipeline cell: validation during training, and the record of it.
+"""The convergence part of a pipeline cell: validation during training, and its records.
 
 `irnext bench cell` validates every model on the synthetic benchmark's `val` split (crops of
 the training photographs, never a test scene) every `train.val_every_steps` steps, and after
@@ -15,11 +15,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from irnext.cli.params import section
 from irnext.errors import InputError
+from irnext.pipeline.profile import section
+from irnext.pipeline.profile_schema import VAL_KEY
 
 VAL_SPLIT = "val"  # the split `irnext data synth --val-count` writes
-VAL_KEY = "val_every_steps"  # in params `train`: an engine option, not a recipe field
 
 
 def validation_flags(params: dict[str, Any]) -> list[str]:
@@ -41,10 +41,10 @@ def validation_flags(params: dict[str, Any]) -> list[str]:
     return ["--val-split", VAL_SPLIT, "--val-every-steps", str(every)]
 
 
-def record_cell(args, paths: dict[str, Path]) -> None:
+def record_cell(cell, paths: dict[str, Path]) -> None:
     """After a cell's training: its convergence record, written by every profile (one that
     does not validate records no validations, and its verdicts read `unknown`)."""
-    from irnext.cli.bench import resolve_model
+    from irnext.pipeline.cell import resolve_model
     from irnext.training.outputs import best_path
 
     # The best-by-validation checkpoint `irnext train` wrote is never compared (the last is),
@@ -53,10 +53,10 @@ def record_cell(args, paths: dict[str, Path]) -> None:
     write_convergence(
         history=paths["history"],
         out=paths["convergence"],
-        task=args.task,
-        model=args.model,
-        seed=args.seed,
-        resolved=resolve_model(args.model, args.task),
+        task=cell.task,
+        model=cell.model,
+        seed=cell.seed,
+        resolved=resolve_model(cell.model, cell.task),
     )
 
 
@@ -102,3 +102,15 @@ def convergence_record(
             for v in checks
         ],
     }
+
+
+def write_curve(history: Path, curve: Path) -> None:
+    """The validation PSNR by step of a training history, as a DVC plot (a list of records;
+    empty for a profile that does not validate). Not the training loss: IRNeXt's sums three
+    output scales, the baselines' is one, so `dvc plots show` would set unlike values side by
+    side."""
+    from irnext.io import atomic_write_json
+
+    checks = json.loads(history.read_text()).get("validations") or []
+    points = [{"step": v["step"], "val_psnr_db": v["val_psnr_db"]} for v in checks]
+    atomic_write_json(curve, points, indent=1)
