@@ -9,7 +9,7 @@ the exact `irnext train` command of a pipeline cell) scaled to that many steps, 
 gets its own warm-up and cosine decay, as a profile with that budget would. A single long run
 would not do: its curve at step 216 is mid-schedule, not what a 216-step profile ends at.
 Validation only (the `val` split: crops of the training photographs); test scenes are never
-looked at when choosing the budget. Writes, under --out, every run's history and `budget.csv`
+looked at when choosing the budget. Writes, under RESULTS/budget/, every run's history and `budget.csv`
 (one row per run: final validation PSNR, seconds, load); the report's "Budget study" renders it
 (irnext.report.budget). A rerun skips the rows already in `budget.csv`.
 """
@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from irnext.pipeline.layout import RESULTS, budget_table
 
 STEPS_PER_EPOCH_KEY = ("synth", "train_count")
 FIELDS = ("task", "model", "seed", "budget_steps", "final_val_psnr_db", "train_seconds", "load")
@@ -81,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--data", default="data/synth")
-    parser.add_argument("--out", type=Path, default=Path("results/budget"))
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     params = {**yaml.safe_load(args.params.read_text()), "_data": args.data}
-    table = args.out / "budget.csv"
+    table = budget_table(args.results)
     rows = list(csv.DictReader(table.open())) if table.exists() else []
     done = {(r["task"], r["model"], int(r["budget_steps"])) for r in rows}
     for task in args.tasks:
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 if (task, model, budget) in done:
                     continue
                 cell = dict(task=task, model=model, seed=args.seed, budget=budget)
-                rows.append(run_one(params, args.out, **cell))
+                rows.append(run_one(params, table.parent, **cell))
                 print(rows[-1], flush=True)
                 _write(rows, table)
     return 0

@@ -55,7 +55,7 @@ def test_section_renders_table_lines_and_figure(tmp_path: Path):
     lines = [f"{t},{m},{s},{b},{p},1.0,0.1\n" for t, m, s, b, p in (r.values() for r in ROWS)]
     (folder / "budget.csv").write_text(HEADER + "".join(lines))
     context = Context(tmp_path, tmp_path / "figures", TableWriter(tmp_path / "tables"))
-    text = budget.section(folder, {"haze": 128, "rain": 128}, context)
+    text = budget.section(folder / "budget.csv", {"haze": 128, "rain": 128}, context)
     assert "a **different** ranking" in text and "the same ranking" in text
     assert (tmp_path / "figures" / "budget.png").stat().st_size > 0
     assert (tmp_path / "tables" / "budget.csv").exists()
@@ -63,7 +63,7 @@ def test_section_renders_table_lines_and_figure(tmp_path: Path):
 
 def test_no_study_no_section(tmp_path: Path):
     context = Context(tmp_path, tmp_path / "figures", TableWriter(tmp_path / "tables"))
-    assert budget.section(tmp_path / "budget", {}, context) == ""
+    assert budget.section(tmp_path / "budget" / "budget.csv", {}, context) == ""
 
 
 @pytest.mark.parametrize(

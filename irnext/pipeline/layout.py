@@ -13,7 +13,8 @@ A cell is one (task, model, seed); its files are named by the cell's stem, MODEL
     results/visual/TASK/                       the test images restored by every model
 
 and, once per profile: results/cost/complexity.json, results/latency/MODEL.json,
-results/scaling/scaling.json, results/ablations/STUDY.json and results/pretrained/NAME/.
+results/scaling/scaling.json, results/ablations/STUDY.json and results/pretrained/NAME/;
+the budget study, outside the pipeline: results/budget/budget.csv.
 
 The stages write here (irnext.pipeline.cell, irnext.pipeline.summary), the report reads here
 (irnext.report.load, irnext.report.cells), and dvc.yaml's `outs` spell the same paths. Nothing
@@ -87,6 +88,12 @@ def scaling_path(results: Path) -> Path:
 
 def ablation_path(results: Path, study: str) -> Path:
     return results / "ablations" / f"{study}.json"
+
+
+def budget_table(results: Path) -> Path:
+    """The budget study's table: benchmarks/budget_curves.py writes it (beside each run's
+    history, budget/TASK/), the report reads it; committed, not a pipeline output."""
+    return results / "budget" / "budget.csv"
 
 
 def cell_paths(task: str, model: str, seed: int) -> dict[str, Path]:

@@ -105,9 +105,9 @@ def _line(v: dict[str, Any]) -> str:
     )
 
 
-def section(folder: Path, budgets: dict[str, int], context: Context) -> str:
-    """The report's budget-study subsection ('' when the study was not run)."""
-    path = folder / "budget.csv"
+def section(path: Path, budgets: dict[str, int], context: Context) -> str:
+    """The report's budget-study subsection from the study's table `path` ('' when the study
+    was not run)."""
     if not path.exists():
         return ""
     rows = read_budget(path)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from irnext.pipeline import layout
 from irnext.report import budget, convergence
 from irnext.report.figures import plt, save
 from irnext.report.sections import Context
@@ -172,5 +173,5 @@ def render(results: Path, data: dict[str, Any], context: Context) -> str:
         f"![validation PSNR against training compute]({context.link(compute)})",
     ]
     steps_of = {t: max(m["steps"] for m in models if m["task"] == t) for t in tasks}
-    study = budget.section(results / "budget", steps_of, context)
+    study = budget.section(layout.budget_table(results), steps_of, context)
     return "\n".join(lines + ["", study] if study else lines)
