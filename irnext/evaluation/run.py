@@ -97,7 +97,7 @@ def evaluate(
     `bf16_tolerance_db` (the gaps are in the summary's "bf16_check"); `channels_last` and
     `compile` (torch.compile with `compile_backend`) change how, not what, the network computes.
     `progress` is called with the number of images each finished chunk held. With `save_dir`,
-    restored images are written there as PNG (16-bit for `dpdd_float`).
+    restored images are written there as PNG at the protocol's `bit_depth`.
     """
     device = resolve_device(device)
     workers = default_workers(device) if num_workers is None else num_workers
@@ -260,7 +260,7 @@ class _Run:
             if reference is not None:
                 self.check.add(scores, reference.read(), [s["name"] for s in chunk])
         if images is not None:
-            bit_depth = 16 if self.protocol == "dpdd_float" else 8
+            bit_depth = get_protocol(self.protocol).bit_depth
             for sample, image in zip(chunk, images, strict=True):
                 path = self.save_dir / f"{sample['name']}.png"  # the name may hold sub-folders
                 check_under(path, self.save_dir, what="restored image")
