@@ -12,7 +12,7 @@ from typing import Any
 
 from irnext.errors import InputError
 from irnext.inference import check_tiling
-from irnext.precisions import BF16_TOLERANCE_DB, PRECISIONS
+from irnext.precisions import BF16_TOLERANCE_DB, check_precision
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,7 @@ class EvalOptions:
         workers = self.num_workers
         if workers is not None and (not _is_int(workers) or workers < 0):
             raise InputError(f"num_workers {workers!r}: expected None or an integer >= 0")
-        if self.dtype not in PRECISIONS:
-            raise InputError(f"dtype {self.dtype!r}: expected one of {', '.join(PRECISIONS)}")
+        check_precision(self.dtype)
         value = self.bf16_tolerance_db
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise InputError(f"bf16_tolerance_db {value!r}: expected a number of dB >= 0")
