@@ -157,25 +157,19 @@ def test_rain13k_average_is_the_mean_of_set_means_not_of_images():
             rain13k_average(changed)
 
 
+def _evaluate_on_cpu(*source: str, dataset: str, root, out, extra=()) -> int:
+    """`irnext evaluate SOURCE --dataset D --root R --out O --device cpu EXTRA`'s exit code."""
+    argv = ["evaluate", *source, "--dataset", dataset, "--root", str(root), "--out", str(out)]
+    return main([*argv, "--device", "cpu", *extra])
+
+
 def test_cli_evaluates_identity_and_spandrel_weights_end_to_end(tmp_path, capsys):
     from spandrel.architectures.NAFNet import NAFNet
 
     write_synth_layout(tmp_path / "data", count=2)
     out = tmp_path / "identity"
-    code = main(
-        [
-            "evaluate",
-            "--model",
-            "identity",
-            "--dataset",
-            "synth-rain",
-            "--root",
-            str(tmp_path / "data"),
-            "--out",
-            str(out),
-            "--device",
-            "cpu",
-        ]
+    code = _evaluate_on_cpu(
+        "--model", "identity", dataset="synth-rain", root=tmp_path / "data", out=out
     )
     assert code == 0
     summary = read_summary(out / "summary.json")
@@ -187,23 +181,13 @@ def test_cli_evaluates_identity_and_spandrel_weights_end_to_end(tmp_path, capsys
     tiny = NAFNet(width=8, middle_blk_num=1, enc_blk_nums=[1, 1], dec_blk_nums=[1, 1])
     torch.save({"params": tiny.state_dict()}, weights)
     out = tmp_path / "nafnet"
-    code = main(
-        [
-            "evaluate",
-            "--baseline-weights",
-            str(weights),
-            "--dataset",
-            "synth-rain",
-            "--root",
-            str(tmp_path / "data"),
-            "--protocol",
-            "basicsr_rgb",
-            "--out",
-            str(out),
-            "--save-images",
-            "--device",
-            "cpu",
-        ]
+    code = _evaluate_on_cpu(
+        "--baseline-weights",
+        str(weights),
+        dataset="synth-rain",
+        root=tmp_path / "data",
+        out=out,
+        extra=("--protocol", "basicsr_rgb", "--save-images"),
     )
     assert code == 0
     summary = read_summary(out / "summary.json")
@@ -221,20 +205,12 @@ def test_cli_evaluates_a_suite_checkpoint_of_irnext(tmp_path):
     model = create_model("irnext-test")
     save_checkpoint(tmp_path / "irnext.pt", model)
     out = tmp_path / "irnext"
-    code = main(
-        [
-            "evaluate",
-            "--checkpoint",
-            str(tmp_path / "irnext.pt"),
-            "--dataset",
-            "synth-defocus",
-            "--root",
-            str(tmp_path / "data"),
-            "--out",
-            str(out),
-            "--device",
-            "cpu",
-        ]
+    code = _evaluate_on_cpu(
+        "--checkpoint",
+        str(tmp_path / "irnext.pt"),
+        dataset="synth-defocus",
+        root=tmp_path / "data",
+        out=out,
     )
     assert code == 0
     summary = read_summary(out / "summary.json")
