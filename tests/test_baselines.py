@@ -135,6 +135,36 @@ def test_baseline_padding_is_spandrels_and_restores_odd_sizes_whole(name):
         assert recorder.seen[-1] == (height + pad_h, width + pad_w)
 
 
+def _tiny_spandrel_net(arch: str) -> nn.Module:
+    from spandrel.architectures.FFTformer import FFTformer
+    from spandrel.architectures.Uformer import Uformer
+    from spandrel_extra_arches.architectures.MPRNet import MPRNet
+    from spandrel_extra_arches.architectures.Restormer import Restormer
+
+    one = {"num_refinement_blocks": 1}
+    return {
+        "Restormer": lambda: Restormer(dim=8, num_blocks=[1] * 4, heads=[1] * 4, **one),
+        "MPRNet": lambda: MPRNet(n_feat=8, scale_unetfeats=4, scale_orsnetfeats=4, num_cab=1),
+        "Uformer": lambda: Uformer(embed_dim=8, depths=[1] * 9, num_heads=[1] * 9),
+        "FFTformer": lambda: FFTformer(dim=8, num_blocks=[1] * 3, **one),
+    }[arch]()
+
+
+@pytest.mark.parametrize("arch", ["Restormer", "MPRNet", "Uformer", "FFTformer"])
+def test_loaded_weights_pad_as_spandrels_descriptor_of_them_asks(arch, tmp_path):
+    torch.manual_seed(0)
+    torch.save(_tiny_spandrel_net(arch).state_dict(), tmp_path / "w.pth")
+    loaded = load_baseline_weights(tmp_path / "w.pth")
+    requirements = _spandrel_descriptor(loaded.net).size_requirements
+    recorder = _SizeRecorder(stages=arch == "MPRNet")  # MPRNet.py returns its stage outputs
+    loaded.net = recorder
+    for height, width in ((37, 50), (130, 41)):
+        image = torch.rand(1, 3, height, width)
+        assert torch.equal(restore(loaded, image), image)
+        pad_w, pad_h = requirements.get_padding(width, height)
+        assert recorder.seen[-1] == (height + pad_h, width + pad_w)
+
+
 def test_square_padding_centres_the_image_and_crops_it_back():
     seen = []
 
