@@ -62,11 +62,17 @@ def measure(root: Path, model_name: str, *, workers: int | None, batch: int) -> 
     options = {"batch_size": batch, "device": "cpu"}
     if workers is not None:
         options["num_workers"] = workers
+    try:  # this checkout's API; an older copy ("before") may take the options as keywords
+        from irnext.evaluation import EvalOptions
+
+        keywords = {"options": EvalOptions(**options)}
+    except ImportError:
+        keywords = options
     warm = open_dataset("synth-haze", root)
     warm.pairs = warm.pairs[:2]  # the first calls' one-off costs, on two pairs
-    evaluate(model, warm, **options)
+    evaluate(model, warm, **keywords)
     tic = time.perf_counter()
-    rows, _ = evaluate(model, dataset, **options)
+    rows, _ = evaluate(model, dataset, **keywords)
     seconds = time.perf_counter() - tic
     return {"images": len(rows), "seconds": seconds, "images_per_second": len(rows) / seconds}
 

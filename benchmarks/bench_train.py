@@ -26,6 +26,7 @@ import irnext
 from irnext.data import open_dataset, training_loader, write_image
 from irnext.data.transforms import loader_settings
 from irnext.env import environment_stamp
+from irnext.precisions import PRECISIONS
 from irnext.training import TrainConfig, train_step
 
 
@@ -146,7 +147,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--images", type=int, default=16, help="PNG pairs the loader reads")

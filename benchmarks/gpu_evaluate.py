@@ -30,7 +30,7 @@ from irnext.data import open_dataset
 from irnext.data.images import write_image
 from irnext.data.synth.motion_blur import degrade_motion_blur
 from irnext.data.synth.photos import PHOTOS, load_photo
-from irnext.evaluation import IdentityModel, evaluate
+from irnext.evaluation import EvalOptions, IdentityModel, evaluate
 from irnext.models.registry import create_model
 
 HEIGHT, WIDTH = 720, 1280
@@ -101,11 +101,10 @@ def run(
             evaluate(
                 model,
                 dataset,
-                device=device,
-                batch_size=batch,
-                num_workers=workers,
+                options=EvalOptions(
+                    device=device, batch_size=batch, num_workers=workers, **options
+                ),
                 model_name=name,
-                **options,
             )
             for _ in range(2)
         ]
@@ -128,7 +127,9 @@ def run(
                 "environment": summary["environment"],
             }
         )
-    cpu_rows, _ = evaluate(IdentityModel(), dataset, device="cpu", batch_size=8)
+    cpu_rows, _ = evaluate(
+        IdentityModel(), dataset, options=EvalOptions(device="cpu", batch_size=8)
+    )
     mismatched = [
         cpu["name"]
         for rows in per_image

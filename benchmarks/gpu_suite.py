@@ -39,6 +39,7 @@ from irnext.env import environment_stamp
 from irnext.inference import forward_restored
 from irnext.models.official import to_official
 from irnext.models.registry import create_model
+from irnext.precisions import PRECISIONS
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # the tests' independent reference of the release
@@ -189,7 +190,7 @@ def official_comparison(
     """The official table's cells for our implementations: eager, fp32 and bf16 autocast."""
     records = []
     for name in OFFICIAL_MODELS:
-        for dtype in ("fp32", "bf16"):
+        for dtype in PRECISIONS:
             cell = {"model": name, "size": list(size), "precision": dtype}
             if cfg["budget"].left() < cfg["reserve_s"]:
                 records.append({**cell, "skipped": "time budget"})

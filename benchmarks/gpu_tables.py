@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from irnext.precisions import PRECISIONS
+
 OFFICIAL_MODELS = ("irnext-dehaze", "irnext-motion-deblur", "restormer", "nafnet-w64")
 
 
@@ -30,14 +32,14 @@ def render_table(results: dict[str, Any], official: dict[str, Any]) -> str:
         "",
     ]
     sizes = results["sizes"]
-    header = ["model"] + [f"{h}x{w} {d}" for h, w in sizes for d in ("fp32", "bf16")]
+    header = ["model"] + [f"{h}x{w} {d}" for h, w in sizes for d in PRECISIONS]
     header.append("train step, batch 4, 256x256 fp32")
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for model in OFFICIAL_MODELS:
         ref = official["models"].get(model, {})
         cells = []
         for h, w in sizes:
-            for d in ("fp32", "bf16"):
+            for d in PRECISIONS:
                 key = f"ms_{h}_{d}" if (h, w) == (256, 256) else f"ms_{h}x{w}_{d}"
                 paper = f" ({ref[key]})" if key in ref else ""
                 cells.append(_cell(results["official_comparison"], model, [h, w], d) + paper)

@@ -27,7 +27,7 @@ from irnext.cost.counters import count_macs
 from irnext.data import PairedImageDataset
 from irnext.env import environment_stamp
 from irnext.errors import InputError
-from irnext.evaluation import evaluate, json_safe
+from irnext.evaluation import EvalOptions, evaluate, json_safe
 from irnext.io import read_yaml_mapping
 from irnext.models.registry import create_model, model_entry
 from irnext.training import TrainConfig, config_dict, train
@@ -200,7 +200,7 @@ def _run_variant(variant, base, seed, train_set, test_set, config, device):
     history = train(model, train_set, variant_config, device=device)
     took = time.perf_counter() - started
     per_image, summary = evaluate(
-        model, test_set, device=device, model_name=f"{base}:{variant.name}"
+        model, test_set, options=EvalOptions(device=device), model_name=f"{base}:{variant.name}"
     )
     scores = {
         "seed": seed,

@@ -112,12 +112,17 @@ def _tile_starts(length: int, tile: int, stride: int) -> list[int]:
     return starts
 
 
-def _restore_tiled(model: nn.Module, batch: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
+def check_tiling(tile: int, overlap: int) -> None:
+    """Named errors for a tile side and overlap that `restore` cannot blend."""
     if tile < 1:
         raise InputError(f"tile: expected a side of at least 1 pixel, got {tile}")
     if not 0 <= overlap < tile or overlap == 1:
         # One pixel of overlap gives the seam pixel zero weight from both tiles (0 / 0).
         raise InputError(f"tile_overlap: expected 0 or 2 <= overlap < tile={tile}, got {overlap}")
+
+
+def _restore_tiled(model: nn.Module, batch: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
+    check_tiling(tile, overlap)
     h, w = batch.shape[-2:]
     out = torch.zeros_like(batch)
     weight = torch.zeros((1, 1, h, w), dtype=batch.dtype, device=batch.device)

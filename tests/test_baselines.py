@@ -78,6 +78,93 @@ def test_every_baseline_names_licence_and_source(name):
         assert entry.licence == "MIT"  # DehazeFormer's official repository (IDKiro/DehazeFormer)
 
 
+SPANDREL_BASELINES = ["restormer", "nafnet-w64", "nafnet-w32", "uformer-b", "mprnet-deblur"]
+SPANDREL_BASELINES += ["mprnet-derain", "fftformer"]
+
+
+def _spandrel_descriptor(net: nn.Module):
+    """spandrel's own descriptor of `net`, detected from its state_dict (shapes only, on meta
+    where the network was built there)."""
+    import spandrel
+    import spandrel_extra_arches
+
+    spandrel_extra_arches.install(ignore_duplicates=True)
+    state = net.state_dict()
+    device = next(iter(state.values())).device
+    with torch.device(device):
+        return spandrel.MAIN_REGISTRY.load(state)  # detection, as ModelLoader runs it
+
+
+class _SizeRecorder(nn.Module):
+    """Stands in for a network: records the size it is given and returns the image (as the
+    first of three stage outputs where the wrapper expects MPRNet's list)."""
+
+    def __init__(self, stages: bool):
+        super().__init__()
+        self.stages, self.seen = stages, []
+
+    def forward(self, x):
+        self.seen.append(tuple(x.shape[-2:]))
+        return [x, x * 0, x * 0] if self.stages else x
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.slow) if n == "uformer-b" else n
+        for n in SPANDREL_BASELINES
+    ],
+)
+def test_baseline_padding_is_spandrels_and_restores_odd_sizes_whole(name):
+    model = build_for_counting(name)  # meta where it can: only the shapes are needed
+    descriptor = _spandrel_descriptor(model.net)
+    requirements = descriptor.size_requirements
+    if descriptor.architecture.id == "NAFNet":
+        # spandrel states nothing: the network pads itself to 2 ** levels (official
+        # NAFNet_arch.py check_image_size); the GoPro models have four levels.
+        assert requirements.none and model.net.padder_size == 2**4
+        multiple = 2**4
+        requirements = type(requirements)(multiple_of=multiple, minimum=multiple)
+    recorder = _SizeRecorder(stages=model.first_output)
+    model.net = recorder
+    for height, width in ((37, 50), (130, 41), (8, 8), (256, 255)):
+        image = torch.rand(1, 3, height, width)
+        out = restore(model, image)
+        assert out.shape == image.shape and torch.equal(out, image)
+        pad_w, pad_h = requirements.get_padding(width, height)
+        assert recorder.seen[-1] == (height + pad_h, width + pad_w)
+
+
+def _tiny_spandrel_net(arch: str) -> nn.Module:
+    from spandrel.architectures.FFTformer import FFTformer
+    from spandrel.architectures.Uformer import Uformer
+    from spandrel_extra_arches.architectures.MPRNet import MPRNet
+    from spandrel_extra_arches.architectures.Restormer import Restormer
+
+    one = {"num_refinement_blocks": 1}
+    return {
+        "Restormer": lambda: Restormer(dim=8, num_blocks=[1] * 4, heads=[1] * 4, **one),
+        "MPRNet": lambda: MPRNet(n_feat=8, scale_unetfeats=4, scale_orsnetfeats=4, num_cab=1),
+        "Uformer": lambda: Uformer(embed_dim=8, depths=[1] * 9, num_heads=[1] * 9),
+        "FFTformer": lambda: FFTformer(dim=8, num_blocks=[1] * 3, **one),
+    }[arch]()
+
+
+@pytest.mark.parametrize("arch", ["Restormer", "MPRNet", "Uformer", "FFTformer"])
+def test_loaded_weights_pad_as_spandrels_descriptor_of_them_asks(arch, tmp_path):
+    torch.manual_seed(0)
+    torch.save(_tiny_spandrel_net(arch).state_dict(), tmp_path / "w.pth")
+    loaded = load_baseline_weights(tmp_path / "w.pth")
+    requirements = _spandrel_descriptor(loaded.net).size_requirements
+    recorder = _SizeRecorder(stages=arch == "MPRNet")  # MPRNet.py returns its stage outputs
+    loaded.net = recorder
+    for height, width in ((37, 50), (130, 41)):
+        image = torch.rand(1, 3, height, width)
+        assert torch.equal(restore(loaded, image), image)
+        pad_w, pad_h = requirements.get_padding(width, height)
+        assert recorder.seen[-1] == (height + pad_h, width + pad_w)
+
+
 def test_square_padding_centres_the_image_and_crops_it_back():
     seen = []
 

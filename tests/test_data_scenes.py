@@ -9,7 +9,7 @@ import pytest
 from irnext.data import open_dataset
 from irnext.data.synth.build import build_benchmark
 from irnext.errors import InputError
-from irnext.evaluation.run import IdentityModel, evaluate
+from irnext.evaluation import EvalOptions, IdentityModel, evaluate
 from tests._data_helpers import make_layout
 
 
@@ -75,7 +75,7 @@ def test_a_manifest_that_misses_a_pair_is_a_named_error(tmp_path):
 def test_evaluation_rows_carry_test_set_and_scene(tmp_path):
     build_benchmark(task="rain", out=tmp_path, train_count=0, test_count=4, size_px=32)
     dataset = open_dataset("synth-rain", tmp_path, split="test")
-    rows, _ = evaluate(IdentityModel(), dataset, device="cpu", num_workers=0)
+    rows, _ = evaluate(IdentityModel(), dataset, options=EvalOptions(device="cpu", num_workers=0))
     scenes = _scenes("synth-rain", tmp_path)
     assert {row["name"]: row["scene"] for row in rows} == scenes
     assert {row["test_set"] for row in rows} == {"synth-rain/test"}

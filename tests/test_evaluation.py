@@ -18,6 +18,7 @@ from irnext.cli import main
 from irnext.data import open_dataset
 from irnext.errors import InputError
 from irnext.evaluation import (
+    EvalOptions,
     IdentityModel,
     dpdd_aggregates,
     evaluate,
@@ -44,7 +45,9 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 def test_identity_scores_the_degraded_inputs_and_handles_infinite_psnr(tmp_path):
     written = write_synth_layout(tmp_path / "data", identical=1)
     dataset = open_dataset("synth-motion-blur", tmp_path / "data")
-    rows, summary = evaluate(IdentityModel(), dataset, protocol="basicsr_rgb", device="cpu")
+    rows, summary = evaluate(
+        IdentityModel(), dataset, protocol="basicsr_rgb", options=EvalOptions(device="cpu")
+    )
     assert [r["name"] for r in rows] == sorted(written)
     for row in rows:
         degraded, clean = written[row["name"]]
@@ -70,7 +73,9 @@ def test_saved_outputs_are_the_models_own_and_rescore_to_the_reported_psnr(tmp_p
     dataset = open_dataset("synth-motion-blur", tmp_path / "data")
     torch.manual_seed(0)
     model = torch.nn.Conv2d(3, 3, 3, padding=1)  # any network with spatial context
-    rows, summary = evaluate(model, dataset, device="cpu", save_dir=tmp_path / "out")
+    rows, summary = evaluate(
+        model, dataset, save_dir=tmp_path / "out", options=EvalOptions(device="cpu")
+    )
     assert summary["protocol"] == "matlab_rgb3d" == dataset.info.protocol
     for row, pair in zip(rows, dataset.pairs, strict=True):
         saved = np.asarray(Image.open(tmp_path / "out" / f"{row['name']}.png")).astype(int)
@@ -85,7 +90,7 @@ def test_saved_outputs_are_the_models_own_and_rescore_to_the_reported_psnr(tmp_p
         clean = np.asarray(Image.open(pair.target_path))
         psnr = skimage_psnr(clean, saved.astype(np.uint8), data_range=255)
         assert row["psnr_db"] == pytest.approx(psnr, abs=1e-6)  # float32 vs float64 MSE
-    batched, _ = evaluate(model, dataset, device="cpu", batch_size=3)
+    batched, _ = evaluate(model, dataset, options=EvalOptions(device="cpu", batch_size=3))
     for one, many in zip(rows, batched, strict=True):
         assert many["psnr_db"] == pytest.approx(one["psnr_db"], abs=1e-4)
         assert many["ssim"] == pytest.approx(one["ssim"], abs=1e-5)
@@ -95,8 +100,10 @@ def test_tiled_evaluation_matches_whole_image_for_a_pointwise_model(tmp_path):
     write_synth_layout(tmp_path / "data", count=2, size=(72, 90))
     dataset = open_dataset("synth-haze", tmp_path / "data")
     model = torch.nn.Conv2d(3, 3, 1)  # no spatial context: tiling must not change a pixel
-    whole, _ = evaluate(model, dataset, device="cpu")
-    tiled, summary = evaluate(model, dataset, device="cpu", tile=32, tile_overlap=8)
+    whole, _ = evaluate(model, dataset, options=EvalOptions(device="cpu"))
+    tiled, summary = evaluate(
+        model, dataset, options=EvalOptions(device="cpu", tile=32, tile_overlap=8)
+    )
     assert summary["tile"] == 32
     for a, b in zip(whole, tiled, strict=True):
         assert b["psnr_db"] == pytest.approx(a["psnr_db"], abs=1e-4)
@@ -105,7 +112,7 @@ def test_tiled_evaluation_matches_whole_image_for_a_pointwise_model(tmp_path):
 def test_dpdd_groups_and_aggregates(tmp_path):
     lists = write_dpdd_layout(tmp_path / "dpdd", indoor=2, outdoor=3)
     dataset = open_dataset("dpdd", tmp_path / "dpdd", group_lists=lists)
-    rows, summary = evaluate(IdentityModel(), dataset, device="cpu")
+    rows, summary = evaluate(IdentityModel(), dataset, options=EvalOptions(device="cpu"))
     summary.update(model="identity")
     with pytest.warns(UserWarning, match="published test split has"):
         agg = dpdd_aggregates(summary)  # 2 + 3 scenes, not DPDD's 37 + 39
@@ -150,25 +157,19 @@ def test_rain13k_average_is_the_mean_of_set_means_not_of_images():
             rain13k_average(changed)
 
 
+def _evaluate_on_cpu(*source: str, dataset: str, root, out, extra=()) -> int:
+    """`irnext evaluate SOURCE --dataset D --root R --out O --device cpu EXTRA`'s exit code."""
+    argv = ["evaluate", *source, "--dataset", dataset, "--root", str(root), "--out", str(out)]
+    return main([*argv, "--device", "cpu", *extra])
+
+
 def test_cli_evaluates_identity_and_spandrel_weights_end_to_end(tmp_path, capsys):
     from spandrel.architectures.NAFNet import NAFNet
 
     write_synth_layout(tmp_path / "data", count=2)
     out = tmp_path / "identity"
-    code = main(
-        [
-            "evaluate",
-            "--model",
-            "identity",
-            "--dataset",
-            "synth-rain",
-            "--root",
-            str(tmp_path / "data"),
-            "--out",
-            str(out),
-            "--device",
-            "cpu",
-        ]
+    code = _evaluate_on_cpu(
+        "--model", "identity", dataset="synth-rain", root=tmp_path / "data", out=out
     )
     assert code == 0
     summary = read_summary(out / "summary.json")
@@ -180,23 +181,13 @@ def test_cli_evaluates_identity_and_spandrel_weights_end_to_end(tmp_path, capsys
     tiny = NAFNet(width=8, middle_blk_num=1, enc_blk_nums=[1, 1], dec_blk_nums=[1, 1])
     torch.save({"params": tiny.state_dict()}, weights)
     out = tmp_path / "nafnet"
-    code = main(
-        [
-            "evaluate",
-            "--baseline-weights",
-            str(weights),
-            "--dataset",
-            "synth-rain",
-            "--root",
-            str(tmp_path / "data"),
-            "--protocol",
-            "basicsr_rgb",
-            "--out",
-            str(out),
-            "--save-images",
-            "--device",
-            "cpu",
-        ]
+    code = _evaluate_on_cpu(
+        "--baseline-weights",
+        str(weights),
+        dataset="synth-rain",
+        root=tmp_path / "data",
+        out=out,
+        extra=("--protocol", "basicsr_rgb", "--save-images"),
     )
     assert code == 0
     summary = read_summary(out / "summary.json")
@@ -214,20 +205,12 @@ def test_cli_evaluates_a_suite_checkpoint_of_irnext(tmp_path):
     model = create_model("irnext-test")
     save_checkpoint(tmp_path / "irnext.pt", model)
     out = tmp_path / "irnext"
-    code = main(
-        [
-            "evaluate",
-            "--checkpoint",
-            str(tmp_path / "irnext.pt"),
-            "--dataset",
-            "synth-defocus",
-            "--root",
-            str(tmp_path / "data"),
-            "--out",
-            str(out),
-            "--device",
-            "cpu",
-        ]
+    code = _evaluate_on_cpu(
+        "--checkpoint",
+        str(tmp_path / "irnext.pt"),
+        dataset="synth-defocus",
+        root=tmp_path / "data",
+        out=out,
     )
     assert code == 0
     summary = read_summary(out / "summary.json")
@@ -361,7 +344,7 @@ def test_unknown_devices_and_batch_sizes_are_named(tmp_path, capsys):
     argv = ["evaluate", "--model", "identity", "--dataset", "synth-haze"]
     argv += ["--root", str(tmp_path / "data"), "--out", str(tmp_path / "o")]
     assert main([*argv, "--batch-size", "0"]) == 2
-    assert "batch_size 0 must be >= 1" in capsys.readouterr().err
+    assert "batch_size 0: expected an integer >= 1" in capsys.readouterr().err
 
 
 def test_score_files_hold_no_timings_and_a_rerun_rewrites_them_byte_for_byte(tmp_path):
@@ -405,7 +388,7 @@ def precision_case(tmp_path_factory):
     dataset = open_dataset("synth-haze", root)
     torch.manual_seed(0)
     model = with_active_branches(create_model("irnext-test"))
-    reference, _ = evaluate(model, dataset, device="cpu", num_workers=0)
+    reference, _ = evaluate(model, dataset, options=EvalOptions(device="cpu", num_workers=0))
     return model, dataset, reference
 
 
@@ -421,10 +404,14 @@ def test_channels_last_and_bf16_score_as_fp32_eager_within_their_bounds(precisio
     import copy
 
     model, dataset, reference = precision_case
-    rows, summary = evaluate(copy.deepcopy(model), dataset, device="cpu", channels_last=True)
+    rows, summary = evaluate(
+        copy.deepcopy(model), dataset, options=EvalOptions(device="cpu", channels_last=True)
+    )
     psnr_gap, ssim_gap = _largest_gaps(rows, reference)
     assert psnr_gap < 1e-3 and ssim_gap < 1e-5
-    rows, summary = evaluate(copy.deepcopy(model), dataset, device="cpu", dtype="bf16")
+    rows, summary = evaluate(
+        copy.deepcopy(model), dataset, options=EvalOptions(device="cpu", dtype="bf16")
+    )
     assert summary["dtype"] == "bf16"
     psnr_gap, ssim_gap = _largest_gaps(rows, reference)
     # With the pixel layers and the SCMs' conv -> InstanceNorm in fp32 this network's scores move
@@ -442,20 +429,23 @@ def test_bf16_beyond_its_tolerance_stops_and_names_the_gap(precision_case, tmp_p
 
     model, dataset, reference = precision_case
     psnr_gap, _ = _largest_gaps(
-        evaluate(copy.deepcopy(model), dataset, device="cpu", dtype="bf16")[0], reference
+        evaluate(copy.deepcopy(model), dataset, options=EvalOptions(device="cpu", dtype="bf16"))[0],
+        reference,
     )
     with pytest.raises(InputError, match=r"bf16 moved the PSNR of \[.*\] by up to .* dB") as caught:
         evaluate(
             copy.deepcopy(model),
             dataset,
-            device="cpu",
-            dtype="bf16",
-            bf16_tolerance_db=psnr_gap / 2,
+            options=EvalOptions(device="cpu", dtype="bf16", bf16_tolerance_db=psnr_gap / 2),
         )
     assert str(dataset.root) in str(caught.value) and "--bf16-tolerance-db" in str(caught.value)
     for bad in (-1.0, "0.1", True, float("nan")):
         with pytest.raises(InputError, match="bf16_tolerance_db .*: expected a number of dB >= 0"):
-            evaluate(model, dataset, device="cpu", dtype="bf16", bf16_tolerance_db=bad)
+            evaluate(
+                model,
+                dataset,
+                options=EvalOptions(device="cpu", dtype="bf16", bf16_tolerance_db=bad),
+            )
     torch.manual_seed(0)
     args = ["evaluate", "--model", "irnext-test", "--dataset", "synth-haze"]
     args += ["--root", str(dataset.root), "--out", str(tmp_path / "out"), "--dtype", "bf16"]
@@ -475,18 +465,45 @@ def test_compiled_evaluation_scores_as_fp32_eager(precision_case):
 
     model, dataset, reference = precision_case
     rows, _ = evaluate(
-        copy.deepcopy(model), dataset, device="cpu", compile=True, compile_backend="aot_eager"
+        copy.deepcopy(model),
+        dataset,
+        options=EvalOptions(device="cpu", compile=True, compile_backend="aot_eager"),
     )
     psnr_gap, ssim_gap = _largest_gaps(rows, reference)
     assert psnr_gap < 1e-3 and ssim_gap < 1e-5
 
 
-def test_bad_precisions_and_worker_counts_are_named(precision_case):
-    model, dataset, _ = precision_case
-    with pytest.raises(InputError, match="dtype 'fp16': expected one of fp32, bf16"):
-        evaluate(model, dataset, device="cpu", dtype="fp16")
-    with pytest.raises(InputError, match="num_workers -1 >= 0"):
-        evaluate(model, dataset, device="cpu", num_workers=-1)
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("dtype", "fp16", "dtype 'fp16': expected one of fp32, bf16"),
+        ("num_workers", -1, "num_workers -1: expected None or an integer >= 0"),
+        ("batch_size", 0, "batch_size 0: expected an integer >= 1"),
+        ("batch_size", 2.0, "batch_size 2.0: expected an integer >= 1"),
+        ("tile", 0, "tile: expected a side of at least 1 pixel"),
+        ("tile", 16, "tile_overlap: expected 0 or 2 <= overlap < tile=16, got 32"),
+        ("channels_last", "yes", "channels_last 'yes': expected True or False"),
+        ("compile_backend", "", "compile_backend '': expected a backend name"),
+    ],
+)
+def test_bad_options_are_named_when_built_before_any_work(option, value, message):
+    with pytest.raises(InputError, match=message):
+        EvalOptions(**{option: value})
+
+
+def test_options_object_scores_as_the_defaults_and_is_frozen(tmp_path):
+    import dataclasses
+
+    write_synth_layout(tmp_path / "data", count=2)
+    dataset = open_dataset("synth-rain", tmp_path / "data")
+    plain, summary = evaluate(IdentityModel(), dataset)
+    explicit, same = evaluate(IdentityModel(), dataset, options=EvalOptions(device="cpu"))
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in plain] == [
+        {k: v for k, v in r.items() if k != "seconds"} for r in explicit
+    ]
+    assert list(summary) == list(same)  # the summary's keys, in order
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        EvalOptions().batch_size = 2
 
 
 def test_the_static_environment_is_read_once_per_process_and_device(monkeypatch):
@@ -523,7 +540,9 @@ def test_each_chunk_is_read_once_after_the_next_chunk_was_launched(tmp_path, mon
 
     monkeypatch.setattr(PendingScores, "read", read)
     dataset = open_dataset("synth-haze", tmp_path / "data")
-    rows, _ = evaluate(Recorder(), dataset, device="cpu", batch_size=2, num_workers=1)
+    rows, _ = evaluate(
+        Recorder(), dataset, options=EvalOptions(device="cpu", batch_size=2, num_workers=1)
+    )
     # Chunks of 2, 2, 1: chunk k's one read comes after chunk k + 1's forward pass.
     assert events == [
         ("forward", 2), ("forward", 2), ("read", 2), ("forward", 1), ("read", 2), ("read", 1)

@@ -16,9 +16,7 @@ from irnext.cli.progress import progress_counter
 from irnext.errors import InputError
 from irnext.io import check_writable, output_lock
 from irnext.names import check_name, check_under
-from irnext.precisions import PRECISIONS
-
-BF16_TOLERANCE_DB = 1e-3  # irnext.evaluation.precision.DEFAULT_TOLERANCE_DB, without torch
+from irnext.precisions import BF16_TOLERANCE_DB, PRECISIONS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -97,6 +95,23 @@ def add_speed_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def eval_options(args: argparse.Namespace):
+    """The `EvalOptions` the parsed flags ask for (checked there, with named errors)."""
+    from irnext.evaluation import EvalOptions
+
+    return EvalOptions(
+        device=args.device,
+        batch_size=args.batch_size,
+        tile=args.tile,
+        tile_overlap=args.tile_overlap,
+        num_workers=args.workers,
+        dtype=args.dtype,
+        bf16_tolerance_db=args.bf16_tolerance_db,
+        channels_last=args.channels_last,
+        compile=args.compile,
+    )
+
+
 def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | None]:
     """(model, name, weights hash or None for untrained/identity models, the dataset a suite
     checkpoint was trained on or None). Suite checkpoints are identified by the hash of their
@@ -158,6 +173,7 @@ def _run(args: argparse.Namespace) -> int:
     from irnext.evaluation.records import claim_image_folder
     from irnext.weights import weights_sha256
 
+    speed = eval_options(args)  # bad flags are named before any loading
     options = {"group_lists": parse_group_lists(args.group_list)} if args.group_list else {}
     dataset = open_dataset(args.dataset, args.root, split=args.split, **options)
     model, name, sha, trained_on = load_model(args)
@@ -172,7 +188,7 @@ def _run(args: argparse.Namespace) -> int:
             weights = weights_sha256(model.state_dict())  # untrained models differ by seed
             source = {"model": name, "weights_sha256": weights, "dataset": args.dataset}
             claim_image_folder(out / "images", {**source, "split": dataset.split})
-        return _score(args, dataset, model, name, sha, trained_on, overlap, out)
+        return _score(args, speed, dataset, model, name, sha, trained_on, overlap, out)
 
 
 def _default_out(name: str, dataset: str, split: str) -> Path:
@@ -183,7 +199,7 @@ def _default_out(name: str, dataset: str, split: str) -> Path:
     return check_under(root / folder, root, what="the default --out folder")
 
 
-def _score(args, dataset, model, name, sha, trained_on, overlap, out: Path) -> int:
+def _score(args, speed, dataset, model, name, sha, trained_on, overlap, out: Path) -> int:
     from irnext.evaluation import evaluate, write_evaluation
 
     with progress_counter(len(dataset), f"{name} on {args.dataset}") as progress:
@@ -191,15 +207,7 @@ def _score(args, dataset, model, name, sha, trained_on, overlap, out: Path) -> i
             model,
             dataset,
             protocol=args.protocol,
-            device=args.device,
-            batch_size=args.batch_size,
-            tile=args.tile,
-            tile_overlap=args.tile_overlap,
-            num_workers=args.workers,
-            dtype=args.dtype,
-            bf16_tolerance_db=args.bf16_tolerance_db,
-            channels_last=args.channels_last,
-            compile=args.compile,
+            options=speed,
             save_dir=out / "images" if args.save_images else None,
             model_name=name,
             weights_sha256=sha,

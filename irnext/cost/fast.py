@@ -20,7 +20,7 @@ from torch import nn
 from irnext.cost.latency import DTYPES
 from irnext.errors import InputError
 from irnext.inference import forward_restored
-from irnext.precisions import PRECISIONS
+from irnext.precisions import check_precision
 
 Forward = Callable[[torch.Tensor], torch.Tensor]
 
@@ -44,8 +44,7 @@ def prepare_for_inference(
     `example_input` (required then); later inputs must have that shape. compile_backend
     "aot_eager" traces the graph without generating kernels (fast; for tests on small CPUs).
     """
-    if dtype not in PRECISIONS:
-        raise InputError(f"dtype '{dtype}' is not one of {', '.join(PRECISIONS)}")
+    check_precision(dtype)
     model = model.eval().requires_grad_(False)
     weights_dtype = torch.float32 if autocast else DTYPES[dtype]
     model = model.to(weights_dtype)

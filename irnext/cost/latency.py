@@ -24,7 +24,7 @@ from torch import nn
 from irnext.cost.load import LoadProbe, verdict
 from irnext.env import environment_stamp
 from irnext.errors import InputError
-from irnext.precisions import PRECISIONS
+from irnext.precisions import PRECISIONS, check_precision
 
 # The torch dtype of each precision (bf16 runs under autocast: see `_forward`).
 DTYPES = dict(zip(PRECISIONS, (torch.float32, torch.bfloat16), strict=True))
@@ -168,8 +168,7 @@ def _forward(
     batch: int | None = None,
 ) -> tuple[Callable[[], Any], dict[str, Any]]:
     """A no-grad forward call on a fixed random input, and the facts of how it runs."""
-    if dtype not in PRECISIONS:
-        raise InputError(f"dtype '{dtype}' is not one of {', '.join(PRECISIONS)}")
+    check_precision(dtype)
     shape = (batch or input_shape[0], *input_shape[1:])
     device = torch.device(device)
     model = model.eval().to(device)

@@ -14,10 +14,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from irnext.cost.latency import PRECISIONS, time_callable
+from irnext.cost.latency import time_callable
 from irnext.env import environment_stamp
-from irnext.errors import InputError
 from irnext.losses import multiscale_loss
+from irnext.precisions import check_precision
 
 
 def measure_train_step(
@@ -35,8 +35,7 @@ def measure_train_step(
     The model's weights change (it is trained on noise): pass a copy if it is needed after.
     dtype "bf16" runs the forward and loss under bf16 autocast, weights and Adam in fp32.
     """
-    if dtype not in PRECISIONS:
-        raise InputError(f"dtype '{dtype}' is not one of {', '.join(PRECISIONS)}")
+    check_precision(dtype)
     device = torch.device(device)
     model = model.to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)

@@ -213,7 +213,9 @@ def encode_png16(pixels: np.ndarray) -> bytes:
     height, width = pixels.shape[:2]
     channels = 1 if pixels.ndim == 2 else pixels.shape[2]
     colour_type = {1: 0, 3: 2}[channels]
-    rows = pixels.astype(">u2").view(np.uint8).reshape(height, width * channels * 2)
+    # Contiguous first: a restored 3xHxW tensor arrives as a transposed (strided) HxWx3 view.
+    big_endian = np.ascontiguousarray(pixels, dtype=">u2")
+    rows = big_endian.view(np.uint8).reshape(height, width * channels * 2)
     raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1)  # filter type 0
     header = struct.pack(">IIBBBBB", width, height, 16, colour_type, 0, 0, 0)
     return (

@@ -1,6 +1,7 @@
 """Evaluation: any model on any dataset split under a named metric protocol."""
 
 from irnext.evaluation.loader import default_workers, resolve_device
+from irnext.evaluation.options import EvalOptions
 from irnext.evaluation.outputs import split_run, write_evaluation
 from irnext.evaluation.records import (
     RAIN13K_SETS,
@@ -12,11 +13,11 @@ from irnext.evaluation.records import (
     write_rows,
     write_summary,
 )
-from irnext.evaluation.run import PRECISIONS, IdentityModel, evaluate, file_sha256
+from irnext.evaluation.run import IdentityModel, evaluate, file_sha256
 from irnext.evaluation.timing import RUN_KEYS
 
 __all__ = [
-    "PRECISIONS",
+    "EvalOptions",
     "RAIN13K_SETS",
     "RUN_KEYS",
     "IdentityModel",

@@ -26,11 +26,11 @@ import torch
 from torch import nn
 
 from irnext.errors import InputError
+from irnext.precisions import BF16_TOLERANCE_DB
 
 IMAGE_CHANNELS = 4  # RGB, DehazeFormer's K/B map (4), RLN's 1-channel statistics
 NORMS = (nn.InstanceNorm2d, nn.GroupNorm, nn.LayerNorm, nn.BatchNorm2d)
 WEIGHTED = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
-DEFAULT_TOLERANCE_DB = 1e-3
 CHECK_IMAGES = 4  # images scored twice (bf16 and fp32) before the rest run in bf16 alone
 
 
@@ -109,14 +109,9 @@ class Bf16ToleranceError(InputError):
 class Bf16Check:
     """Per-image gaps between bf16 and fp32 scores of the first `CHECK_IMAGES` images."""
 
-    tolerance_db: float = DEFAULT_TOLERANCE_DB
+    tolerance_db: float = BF16_TOLERANCE_DB  # checked by EvalOptions
     where: str = ""
     gaps: dict[str, list[float]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        value = self.tolerance_db
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-            raise InputError(f"bf16_tolerance_db {value!r}: expected a number of dB >= 0")
 
     @property
     def wanted(self) -> bool:

@@ -33,19 +33,14 @@ from irnext.evaluation.loader import (
     sample_loader,
     stack_on,
 )
-from irnext.evaluation.precision import (
-    DEFAULT_TOLERANCE_DB,
-    Bf16Check,
-    float32_islands,
-    fp32_islands,
-)
+from irnext.evaluation.options import EvalOptions
+from irnext.evaluation.precision import Bf16Check, float32_islands, fp32_islands
 from irnext.evaluation.records import summarise
 from irnext.evaluation.timing import StageClock, throughput
 from irnext.inference import restore
 from irnext.metrics import get_protocol
-from irnext.metrics.protocols import PendingScores, launch_scores
+from irnext.metrics.protocols import PendingScores, Protocol, launch_scores
 from irnext.names import check_under
-from irnext.precisions import PRECISIONS
 
 
 class IdentityModel(nn.Module):
@@ -70,16 +65,7 @@ def evaluate(
     dataset: PairedImageDataset,
     *,
     protocol: str | None = None,
-    device: str | torch.device | None = None,
-    batch_size: int = 1,
-    tile: int | None = None,
-    tile_overlap: int = 32,
-    num_workers: int | None = None,
-    dtype: str = "fp32",
-    bf16_tolerance_db: float = DEFAULT_TOLERANCE_DB,
-    channels_last: bool = False,
-    compile: bool = False,
-    compile_backend: str = "inductor",
+    options: EvalOptions | None = None,
     save_dir: str | Path | None = None,
     model_name: str | None = None,
     weights_sha256: str | None = None,
@@ -87,44 +73,37 @@ def evaluate(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Score `model` on every pair of `dataset`; returns (per-image rows, summary).
 
-    `protocol` defaults to the dataset's own. Rows hold name, group, height, width, every metric
+    `protocol` defaults to the dataset's own; `options` say how fast, not what, is computed
+    (`EvalOptions`; its defaults when None). Rows hold name, group, height, width, every metric
     of the protocol, its test set ("dataset/split") and scene (`irnext.data.scenes`) and the
-    inference seconds of the image (a chunk's time split evenly); the
-    summary's timings and environment are under `irnext.evaluation.timing.RUN_KEYS`.
-    `num_workers` decoding processes (default `default_workers(device)`); `dtype` "bf16" runs the
-    forward pass under bf16 autocast with the layers `fp32_islands` names in fp32, scores the
-    first images in fp32 as well and raises `Bf16ToleranceError` if any PSNR moved by more than
-    `bf16_tolerance_db` (the gaps are in the summary's "bf16_check"); `channels_last` and
-    `compile` (torch.compile with `compile_backend`) change how, not what, the network computes.
+    inference seconds of the image (a chunk's time split evenly); the summary's timings and
+    environment are under `irnext.evaluation.timing.RUN_KEYS`. Under bf16 the layers
+    `fp32_islands` names run in fp32, the first images are scored in fp32 as well and
+    `Bf16ToleranceError` is raised if any PSNR moved by more than the tolerance (the gaps are
+    in the summary's "bf16_check").
     `progress` is called with the number of images each finished chunk held. With `save_dir`,
-    restored images are written there as PNG (16-bit for `dpdd_float`).
+    restored images are written there as PNG at the protocol's `bit_depth`.
     """
-    device = resolve_device(device)
-    workers = default_workers(device) if num_workers is None else num_workers
-    _check_options(batch_size, workers, dtype)
-    protocol = protocol or dataset.info.protocol
-    chosen = get_protocol(protocol)  # an unknown name is an InputError listing the known ones
+    options = options or EvalOptions()
+    device = resolve_device(options.device)
+    workers = default_workers(device) if options.num_workers is None else options.num_workers
+    chosen = get_protocol(protocol or dataset.info.protocol)  # unknown: InputError with the list
     net = prepare_model(
-        model, device, channels_last=channels_last, compile=compile, backend=compile_backend
-    )
-    run = _Run(
-        net,
+        model,
         device,
-        protocol,
-        where=dataset.root,
-        check=Bf16Check(bf16_tolerance_db, where=str(dataset.root)) if dtype == "bf16" else None,
-        channels_last=channels_last,
-        tile=tile,
-        tile_overlap=tile_overlap,
-        save_dir=save_dir,
-        progress=progress,
+        channels_last=options.channels_last,
+        compile=options.compile,
+        backend=options.compile_backend,
     )
+    bf16 = options.dtype == "bf16"
+    check = Bf16Check(options.bf16_tolerance_db, where=str(dataset.root)) if bf16 else None
+    run = _Run(net, device, chosen, options, where=dataset.root, check=check)
+    run.save_dir = Path(save_dir) if save_dir is not None else None
+    run.progress = progress
     started = time.perf_counter()
-    islands = fp32_islands(net) if dtype == "bf16" else []
-    with float32_islands(net, islands):
-        rows = run.score_all(
-            chunks(sample_loader(dataset, device=device, num_workers=workers), batch_size)
-        )
+    with float32_islands(net, fp32_islands(net) if bf16 else []):
+        loader = sample_loader(dataset, device=device, num_workers=workers)
+        rows = run.score_all(chunks(loader, options.batch_size))
     if not rows:
         raise InputError(f"dataset '{dataset.info.name}' at {dataset.root} has no pairs")
     timing = run.timing(rows, time.perf_counter() - started)
@@ -135,13 +114,13 @@ def evaluate(
         model=model_name or getattr(model, "irnext_spec", {}).get("name"),
         weights_sha256=weights_sha256,
         **_provenance(dataset, len(rows), chosen),
-        batch_size=batch_size,
-        tile=tile,
-        tile_overlap=tile_overlap if tile else None,
-        dtype=dtype,
-        bf16_check=run.check.record() if run.check else None,
-        channels_last=channels_last,
-        compiled=compile,
+        batch_size=options.batch_size,
+        tile=options.tile,
+        tile_overlap=options.tile_overlap if options.tile else None,
+        dtype=options.dtype,
+        bf16_check=check.record() if check else None,
+        channels_last=options.channels_last,
+        compiled=options.compile,
         **timing,
         environment=environment_stamp(device),
     )
@@ -160,13 +139,6 @@ def _provenance(dataset: PairedImageDataset, count: int, chosen) -> dict[str, An
         "protocol": chosen.name,
         "protocol_source": chosen.source,
     }
-
-
-def _check_options(batch_size: int, workers: int, dtype: str) -> None:
-    if batch_size < 1 or workers < 0:
-        raise InputError(f"batch_size {batch_size} must be >= 1 and num_workers {workers} >= 0")
-    if dtype not in PRECISIONS:
-        raise InputError(f"dtype '{dtype}': expected one of {', '.join(PRECISIONS)}")
 
 
 def prepare_model(
@@ -188,24 +160,12 @@ def prepare_model(
 class _Run:
     """The chunk loop of one evaluation: restore, launch the scores, read the previous chunk."""
 
-    def __init__(
-        self,
-        net,
-        device,
-        protocol,
-        *,
-        where,
-        check,
-        channels_last,
-        tile,
-        tile_overlap,
-        save_dir,
-        progress,
-    ) -> None:
+    def __init__(self, net, device, protocol: Protocol, options: EvalOptions, *, where, check):
         self.net, self.device, self.protocol, self.where = net, device, protocol, where
-        self.check, self.channels_last = check, channels_last
-        self.tile, self.tile_overlap, self.progress = tile, tile_overlap, progress
-        self.save_dir = Path(save_dir) if save_dir is not None else None
+        self.check, self.channels_last = check, options.channels_last
+        self.tile, self.tile_overlap = options.tile, options.tile_overlap
+        self.save_dir: Path | None = None  # where restorations are written, if anywhere
+        self.progress: Callable[[int], None] | None = None
         self.inference, self.metrics = StageClock(device), StageClock(device)
 
     def score_all(self, chunk_iter) -> list[dict[str, Any]]:
@@ -232,13 +192,13 @@ class _Run:
         images = restored.to("cpu", non_blocking=on_cuda) if self.save_dir else None
         started = self.metrics.start()
         with self._named(chunk):
-            pending = launch_scores(restored, target, protocol=self.protocol)
+            pending = launch_scores(restored, target, protocol=self.protocol.name)
         self.metrics.stop(started)
         reference = None
         if self.check is not None and self.check.wanted:  # the same images in fp32, untimed
             fp32 = self._restore(degraded, bf16=False)
             with self._named(chunk):
-                reference = launch_scores(fp32, target, protocol=self.protocol)
+                reference = launch_scores(fp32, target, protocol=self.protocol.name)
         return chunk, pending, images, reference
 
     def _restore(self, degraded: torch.Tensor, *, bf16: bool) -> torch.Tensor:
@@ -260,11 +220,10 @@ class _Run:
             if reference is not None:
                 self.check.add(scores, reference.read(), [s["name"] for s in chunk])
         if images is not None:
-            bit_depth = 16 if self.protocol == "dpdd_float" else 8
             for sample, image in zip(chunk, images, strict=True):
                 path = self.save_dir / f"{sample['name']}.png"  # the name may hold sub-folders
                 check_under(path, self.save_dir, what="restored image")
-                write_image(path, image, bit_depth=bit_depth)
+                write_image(path, image, bit_depth=self.protocol.bit_depth)
         if self.progress is not None:
             self.progress(len(chunk))
         return [

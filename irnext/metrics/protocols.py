@@ -26,10 +26,20 @@ Scorer = Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
 
 @dataclass(frozen=True)
 class Protocol:
+    """A benchmark's scoring, with how its images are decoded.
+
+    `bit_depth` is that of the benchmark's image files (8, or 16 for DPDD's PNGs): restored
+    images are saved at it, so that the official script reads what it would read of its own
+    outputs. `scores_floats` says whether the scores are of the float images themselves (True)
+    or of their uint8 quantisation, as the official scripts that score saved PNGs do (False).
+    """
+
     name: str
     metrics: tuple[str, ...]
     source: str  # whose evaluation code the protocol reproduces
     scorer: Scorer
+    bit_depth: int
+    scores_floats: bool
 
 
 def _dehaze_pooled(prediction, target):
@@ -121,28 +131,49 @@ def _realblur_aligned(prediction, target):
     return realblur.masked_scores(aligned, target, mask)
 
 
+# How each benchmark's images are decoded (see `Protocol`): dehazing scripts score the float
+# outputs of 8-bit images, the MATLAB, BasicSR and RealBlur scripts their uint8 PNGs, and
+# DPDD's images are 16-bit PNGs (Abuolaim & Brown, ECCV 2020) scored as floats.
+_FLOAT_8 = {"bit_depth": 8, "scores_floats": True}
+_UINT8 = {"bit_depth": 8, "scores_floats": False}
+_FLOAT_16 = {"bit_depth": 16, "scores_floats": True}
+
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
-        Protocol("dehaze_pooled", ("psnr_db", "ssim"), "DehazeFormer test.py", _dehaze_pooled),
+        Protocol(
+            "dehaze_pooled", ("psnr_db", "ssim"), "DehazeFormer test.py", _dehaze_pooled, **_FLOAT_8
+        ),
         Protocol(
             "dehaze_pooled_release",
             ("psnr_db", "ssim"),
             "IRNeXt release eval (pooling from padded sides)",
             _dehaze_pooled_release,
+            **_FLOAT_8,
         ),
-        Protocol("matlab_rgb3d", ("psnr_db", "ssim"), "MATLAB psnr/ssim (GoPro)", _matlab_rgb3d),
-        Protocol("matlab_y", ("psnr_db", "ssim"), "MATLAB rgb2ycbcr + ssim_index", _matlab_y),
-        Protocol("dpdd_float", ("psnr_db", "ssim", "mae"), "DPDD / Restormer", _dpdd_float),
+        Protocol(
+            "matlab_rgb3d", ("psnr_db", "ssim"), "MATLAB psnr/ssim (GoPro)", _matlab_rgb3d, **_UINT8
+        ),
+        Protocol(
+            "matlab_y", ("psnr_db", "ssim"), "MATLAB rgb2ycbcr + ssim_index", _matlab_y, **_UINT8
+        ),
+        Protocol(
+            "dpdd_float", ("psnr_db", "ssim", "mae"), "DPDD / Restormer", _dpdd_float, **_FLOAT_16
+        ),
         Protocol(
             "dpdd_float_lpips",
             ("psnr_db", "ssim", "mae", "lpips"),
             "Restormer DPDD evaluation (LPIPS-alex weights downloaded on first use)",
             _dpdd_float_lpips,
+            **_FLOAT_16,
         ),
-        Protocol("basicsr_rgb", ("psnr_db", "ssim"), "BasicSR metrics", _basicsr_rgb),
+        Protocol("basicsr_rgb", ("psnr_db", "ssim"), "BasicSR metrics", _basicsr_rgb, **_UINT8),
         Protocol(
-            "realblur_aligned", ("psnr_db", "ssim"), "RealBlur evaluation (ECC)", _realblur_aligned
+            "realblur_aligned",
+            ("psnr_db", "ssim"),
+            "RealBlur evaluation (ECC)",
+            _realblur_aligned,
+            **_UINT8,
         ),
     )
 }

@@ -3,12 +3,16 @@ configurations, plus loading of a user's official weights through spandrel's aut
 
 spandrel (and spandrel-extra-arches for the non-commercial Restormer and MPRNet) re-implements
 each official network with the official state_dict keys and outputs; we only fix the
-hyper-parameters of the published models and the padding each needs at test time.
+hyper-parameters of the published models. The padding each needs at test time is read from
+spandrel's model descriptor (`size_requirements`); `_NOT_IN_DESCRIPTORS` holds the few facts
+the descriptors do not state, each with the official code that does.
 Parameter counts (millions) of these configurations match the papers: see `PUBLISHED_PARAMS_M`.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 from pathlib import Path
 from typing import Any
@@ -38,7 +42,8 @@ class SpandrelBaseline(nn.Module):
     """A spandrel network with the padding facts `irnext.inference.restore` reads.
 
     `square_multiple` reproduces Uformer's official test (`expand2square`): the image is placed
-    in the centre of a zero square whose side is a multiple of 128, and cropped back after.
+    in the centre of a zero square whose side is a multiple of it (128: spandrel's Uformer
+    descriptor), and cropped back after.
     `first_output` picks MPRNet's final stage from its list of stage outputs.
     """
 
@@ -73,34 +78,32 @@ class SpandrelBaseline(nn.Module):
 def _restormer(**kwargs: Any) -> nn.Module:
     from spandrel_extra_arches.architectures.Restormer import Restormer
 
-    return SpandrelBaseline(net=Restormer(**kwargs), size_multiple=8, min_size=8)
+    return from_spandrel(Restormer(**kwargs), "Restormer")
 
 
 def _nafnet(*, tlc: bool = False, tlc_train_size: int = 256, **kwargs: Any) -> nn.Module:
     from spandrel.architectures.NAFNet import NAFNet
 
-    multiple = 2 ** len(kwargs.get("enc_blk_nums", ()))
-    model = SpandrelBaseline(net=NAFNet(**kwargs), size_multiple=multiple, min_size=multiple)
+    model = from_spandrel(NAFNet(**kwargs), "NAFNet")
     return apply_tlc(model, train_size=tlc_train_size) if tlc else model
 
 
 def _uformer(**kwargs: Any) -> nn.Module:
     from spandrel.architectures.Uformer import Uformer
 
-    return SpandrelBaseline(net=Uformer(**kwargs), square_multiple=128)
+    return from_spandrel(Uformer(**kwargs), "Uformer")
 
 
 def _mprnet(**kwargs: Any) -> nn.Module:
     from spandrel_extra_arches.architectures.MPRNet import MPRNet
 
-    return SpandrelBaseline(net=MPRNet(**kwargs), size_multiple=8, min_size=8, first_output=True)
+    return from_spandrel(MPRNet(**kwargs), "MPRNet")
 
 
 def _fftformer(**kwargs: Any) -> nn.Module:
     from spandrel.architectures.FFTformer import FFTformer
 
-    # 8x8 FFT patches at the 1/4 scale: sides must be multiples of 32 (spandrel's requirement).
-    return SpandrelBaseline(net=FFTformer(**kwargs), size_multiple=32, min_size=32)
+    return from_spandrel(FFTformer(**kwargs), "FFTformer")
 
 
 ARCHITECTURES = {
@@ -184,14 +187,61 @@ ENTRIES = (
 )
 
 
-# spandrel architecture id -> how its official networks are padded at test time
-_PADDING = {
-    "Restormer": {"size_multiple": 8, "min_size": 8},
-    "MPRNet": {"size_multiple": 8, "min_size": 8, "first_output": True},
-    "Uformer": {"square_multiple": 128},
-    "FFTformer": {"size_multiple": 32, "min_size": 32},
-    "NAFNet": {"size_multiple": 16, "min_size": 16},
+# What spandrel's descriptors do not state, by spandrel architecture id:
+# NAFNet pads itself to `padder_size` = 2 ** (encoder levels) (official NAFNet_arch.py,
+# `check_image_size`), so its descriptor states no requirement; the suite pads to that multiple
+# before the call, so cost and training code see the size the network computes on.
+_PADS_ITSELF = {"NAFNet"}
+# MPRNet returns its three stages' outputs, the final one first (official Deblurring/MPRNet.py
+# `forward`; its test.py keeps `restored[0]`).
+_STAGE_OUTPUTS = {"MPRNet"}
+SUPPORTED = ("Restormer", "NAFNet", "Uformer", "MPRNet", "FFTformer")
+
+
+def from_spandrel(net: nn.Module, arch: str, requirements: Any = None) -> SpandrelBaseline:
+    """`net` of spandrel architecture `arch` wrapped with its padding: from `requirements` (a
+    descriptor's `size_requirements`) when given, else from spandrel's descriptor of `arch`."""
+    if arch in _PADS_ITSELF:
+        multiple = net.padder_size
+        return SpandrelBaseline(net=net, size_multiple=multiple, min_size=multiple)
+    needs = requirements if requirements is not None else size_requirements(arch)
+    if needs.square:  # Uformer: the side is spandrel's, the centring the official test's
+        return SpandrelBaseline(net=net, square_multiple=needs.multiple_of)
+    multiple = needs.multiple_of
+    # A side below one multiple is padded up to it anyway: the minimum is at least the multiple.
+    return SpandrelBaseline(
+        net=net,
+        size_multiple=multiple,
+        min_size=max(needs.minimum, multiple),
+        first_output=arch in _STAGE_OUTPUTS,
+    )
+
+
+# A one-block network of each architecture, to ask spandrel for its size requirements: each
+# architecture's `load` in spandrel states them as constants, not as functions of the
+# configuration (tests/test_baselines.py checks the full-size networks against them).
+_PROBES = {
+    "Restormer": {"dim": 8, "num_blocks": [1] * 4, "num_refinement_blocks": 1, "heads": [1] * 4},
+    "MPRNet": {"n_feat": 8, "scale_unetfeats": 4, "scale_orsnetfeats": 4, "num_cab": 1},
+    "Uformer": {"embed_dim": 8, "depths": [1] * 9, "num_heads": [1] * 9},
+    "FFTformer": {"dim": 8, "num_blocks": [1] * 3, "num_refinement_blocks": 1},
 }
+
+
+@functools.cache
+def size_requirements(arch: str) -> Any:
+    """spandrel's `SizeRequirements` of architecture `arch`, from the descriptor spandrel builds
+    for a one-block network of it (built on the CPU, also where the caller builds on meta:
+    Uformer's constructor reads tensor values)."""
+    import spandrel
+    import spandrel_extra_arches
+
+    spandrel_extra_arches.install(ignore_duplicates=True)
+    detector = spandrel.MAIN_REGISTRY.get(arch).architecture
+    network_class = getattr(importlib.import_module(type(detector).__module__), arch)
+    with torch.device("cpu"):
+        probe = network_class(**_PROBES[arch])
+        return detector.load(probe.state_dict()).size_requirements
 
 
 def load_baseline_weights(path: str | Path, *, tlc: bool = False) -> nn.Module:
@@ -223,15 +273,12 @@ def load_baseline_weights(path: str | Path, *, tlc: bool = False) -> nn.Module:
     except Exception as error:  # spandrel's detectors raise many types on foreign dicts
         raise InputError(
             f"'{path}' is not the state_dict of a supported baseline "
-            f"({', '.join(_PADDING)}): {type(error).__name__}: {error}"
+            f"({', '.join(SUPPORTED)}): {type(error).__name__}: {error}"
         ) from error
     arch = descriptor.architecture.id
-    if arch not in _PADDING:
-        raise InputError(f"'{path}' holds a {arch} network; supported: {', '.join(_PADDING)}")
-    padding = dict(_PADDING[arch])
-    if arch == "NAFNet":  # the multiple follows the number of encoder levels of the weights
-        padding["size_multiple"] = padding["min_size"] = descriptor.model.padder_size
-    model = SpandrelBaseline(net=descriptor.model, **padding)
+    if arch not in SUPPORTED:
+        raise InputError(f"'{path}' holds a {arch} network; supported: {', '.join(SUPPORTED)}")
+    model = from_spandrel(descriptor.model, arch, descriptor.size_requirements)
     if tlc:
         if arch != "NAFNet":
             raise InputError(f"TLC applies to NAFNet weights; '{path}' holds {arch}")

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from irnext.data import PairedImageDataset
 from irnext.errors import InputError
-from irnext.evaluation import evaluate
+from irnext.evaluation import EvalOptions, evaluate
 from irnext.losses import multiscale_loss
 from irnext.training.config import EngineOptions, TrainConfig, lr_factor, lr_factor_step
 from irnext.training.distributed import World
@@ -290,7 +290,7 @@ def validate(
     device: str | torch.device = "cpu",
 ) -> dict[str, float]:
     """Mean PSNR / SSIM of whole restored images under `protocol` (`irnext.evaluation`)."""
-    _, summary = evaluate(model, dataset, protocol=protocol, device=device)
+    _, summary = evaluate(model, dataset, protocol=protocol, options=EvalOptions(device=device))
     return {f"val_{key}": summary["means"][key] for key in ("psnr_db", "ssim")}
 
 
