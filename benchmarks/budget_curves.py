@@ -9,9 +9,9 @@ the exact `irnext train` command of a pipeline cell) scaled to that many steps, 
 gets its own warm-up and cosine decay, as a profile with that budget would. A single long run
 would not do: its curve at step 216 is mid-schedule, not what a 216-step profile ends at.
 Validation only (the `val` split: crops of the training photographs); test scenes are never
-looked at when choosing the budget. Writes, under RESULTS/budget/, every run's history and `budget.csv`
-(one row per run: final validation PSNR, seconds, load); the report's "Budget study" renders it
-(irnext.report.budget). A rerun skips the rows already in `budget.csv`.
+looked at when choosing the budget. Writes, under RESULTS/budget/, every run's history and
+`budget.csv` (one row per run: final validation PSNR, seconds, load); the report's "Budget
+study" renders it (irnext.report.budget). A rerun skips the rows already in `budget.csv`.
 """
 
 from __future__ import annotations

@@ -314,3 +314,24 @@ def test_the_dvc_plot_of_a_cell_is_its_validation_psnr_not_its_loss(tmp_path):
     )
     write_curve(history, tmp_path / "curve.json")
     assert json.loads((tmp_path / "curve.json").read_text()) == [{"step": 2, "val_psnr_db": 20.0}]
+
+
+def test_a_flat_curve_that_the_budget_study_sees_rise_is_labelled_still_improving(tmp_path):
+    from irnext.report import render_report
+
+    results = tmp_path / "results"
+    _write(results, _record("haze", "a", 0, [30.0] * 8))  # flat: plateaued by its own curve
+    _write(results, _record("haze", "b", 0, [29.0] * 8))
+    study = results / "budget" / "budget.csv"
+    study.parent.mkdir(parents=True)
+    # At the profile's 216 steps as in the runs; at 864 `a` gains 1.5 dB, `b` 0.05 dB.
+    study.write_text(
+        "task,model,seed,budget_steps,final_val_psnr_db\n"
+        "haze,a,0,216,30.0\nhaze,b,0,216,29.0\nhaze,a,0,864,31.5\nhaze,b,0,864,29.05\n"
+    )
+    text = render_report(results, results / "report.md").read_text()
+    haze = next(line for line in text.splitlines() if line.startswith("- **haze**"))
+    assert "at 216 steps, still improving (`a` +1.50 dB final validation PSNR at 864" in haze
+    assert "`b`" not in haze.split("still improving")[1].split(":")[0]  # b gained < 0.1 dB
+    assert "| haze | a | 1 | 216 | 30.00 | +0.00 | improving (budget study: +1.50 dB" in text
+    assert "### Budget study" in text and "the same ranking" in text

@@ -78,3 +78,24 @@ def test_a_malformed_study_is_a_named_error(tmp_path: Path, text: str, named: st
     path.write_text(text)
     with pytest.raises(InputError, match=named):
         budget.read_budget(path)
+
+
+def test_gains_are_from_the_profiles_budget_to_the_longest():
+    found = budget.gains(ROWS, {"haze": 128, "rain": 128})
+    assert found[("haze", "a")] == {"gain_db": pytest.approx(3.0), "longest_steps": 512}
+    assert found[("rain", "b")]["gain_db"] == pytest.approx(2.9)
+    assert budget.gains(ROWS, {"haze": 512}) == {}  # the profile's is the longest: nothing to add
+
+
+def test_a_model_a_longer_budget_still_improves_is_not_called_plateaued():
+    from irnext.report.convergence import THRESHOLD_DB, with_budget_study
+
+    models = [
+        {"task": "haze", "model": "a", "steps": 128, "verdict": "plateaued", "gain_db": 0.01},
+        {"task": "haze", "model": "b", "steps": 128, "verdict": "plateaued", "gain_db": 0.0},
+    ]
+    gains = {("haze", "a"): {"gain_db": 3.0, "longest_steps": 512},
+             ("haze", "b"): {"gain_db": THRESHOLD_DB / 2, "longest_steps": 512}}  # fmt: skip
+    a, b = with_budget_study(models, gains)
+    assert (a["verdict"], a["budget_gain_db"], a["budget_steps"]) == ("improving", 3.0, 512)
+    assert b["verdict"] == "plateaued" and "budget_gain_db" not in b

@@ -71,6 +71,22 @@ def verdicts(rows: Sequence[dict[str, Any]], budgets: dict[str, int]) -> list[di
     return found
 
 
+def gains(rows: Sequence[dict[str, Any]], budgets: dict[str, int]) -> dict[tuple, dict]:
+    """(task, model) -> {gain_db, longest_steps}: the final validation PSNR the study's longest
+    budget adds to the profile's budget (`budgets[task]`), for the pairs studied at both."""
+    found = {}
+    for v in verdicts(rows, budgets):
+        if v["at_profile"] is None or v["longest_steps"] == v["profile_steps"]:
+            continue
+        for model in v["at_longest"]:
+            ends = (v["profile_steps"], v["longest_steps"])
+            at = {b: _psnr(rows, v["task"], model, b) for b in ends}
+            if "-" not in at.values():
+                gain = at[v["longest_steps"]] - at[v["profile_steps"]]
+                found[(v["task"], model)] = {"gain_db": gain, "longest_steps": v["longest_steps"]}
+    return found
+
+
 def budget_figure(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     """Final validation PSNR against the step budget, one panel per task, a line per model."""
     tasks = sorted({r["task"] for r in rows})

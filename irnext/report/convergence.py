@@ -150,3 +150,18 @@ def model_verdicts(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def with_budget_study(models: Iterable[dict[str, Any]], gains: dict) -> list[dict[str, Any]]:
+    """`model_verdicts` rows, each (task, model) whose final validation PSNR the budget study
+    (`irnext.report.budget.gains`) saw rise by THRESHOLD_DB or more at a longer budget made
+    `improving`, with that gain (`budget_gain_db`, `budget_steps`): the cosine schedule flattens
+    every curve's last quarter, so a run's own curve cannot show what more steps would buy."""
+    out = []
+    for m in models:
+        found = gains.get((m["task"], m["model"]))
+        if found and found["gain_db"] >= THRESHOLD_DB:
+            m = {**m, "verdict": "improving", "budget_gain_db": found["gain_db"]}
+            m["budget_steps"] = found["longest_steps"]
+        out.append(m)
+    return out

@@ -72,13 +72,14 @@ def validation_figure(records: Sequence[dict[str, Any]], path: Path, *, x: str) 
 
 
 def _ranking_line(task: str, models: list[dict[str, Any]], test_psnr: dict) -> str:
-    """What the task's ranking can claim, given its models' plateau verdicts."""
+    """What the task's ranking can claim, given its models' plateau verdicts (with the budget
+    study's, `convergence.with_budget_study`)."""
     score = {m["model"]: test_psnr.get((task, m["model"]), m["final_val_psnr_db"]) for m in models}
     source = "test" if all((task, m["model"]) in test_psnr for m in models) else "final validation"
     ranked = sorted((name for name in score if score[name] is not None), key=lambda n: -score[n])
     order = " > ".join(f"`{name}` ({score[name]:.2f} dB)" for name in ranked)
     steps = max(m["steps"] for m in models)
-    improving = [f"`{m['model']}`" for m in models if m["verdict"] == "improving"]
+    improving = [_improving(m) for m in models if m["verdict"] == "improving"]
     unknown = [f"`{m['model']}`" for m in models if m["verdict"] == "unknown"]
     if not improving and not unknown:
         return (
@@ -87,12 +88,29 @@ def _ranking_line(task: str, models: list[dict[str, Any]], test_psnr: dict) -> s
             "shown to hold at a longer budget."
         )
     if improving:
-        label = f"at {steps} steps, still improving ({', '.join(improving)} not plateaued)"
+        label = f"at {steps} steps, still improving ({', '.join(improving)})"
     else:
         label = f"at {steps} steps, convergence not shown ({', '.join(unknown)} unknown)"
     return (
         f"- **{task}**: {label}: {order} by {source} PSNR. A ranking at this budget, not an "
         "architecture result."
+    )
+
+
+def _verdict(model: dict[str, Any]) -> str:
+    if "budget_gain_db" not in model:
+        return model["verdict"]
+    return f"{model['verdict']} (budget study: {model['budget_gain_db']:+.2f} dB at " \
+        f"{model['budget_steps']} steps)"  # fmt: skip
+
+
+def _improving(model: dict[str, Any]) -> str:
+    """ "`a` not plateaued", or what the budget study saw a longer budget add."""
+    if "budget_gain_db" not in model:
+        return f"`{model['model']}` not plateaued"
+    return (
+        f"`{model['model']}` {model['budget_gain_db']:+.2f} dB final validation PSNR at "
+        f"{model['budget_steps']} steps in the budget study"
     )
 
 
@@ -144,19 +162,20 @@ def render(results: Path, data: dict[str, Any], context: Context) -> str:
         return "## Convergence\n\n(no validation curves found: the profile sets no " \
             "train.val_every_steps, or no cell has run)"  # fmt: skip
     runs = convergence.plateau_verdicts(records)
-    models = convergence.model_verdicts(runs)
+    models = list(data["plateaus"].values())  # with the budget study's (render_report)
     verdicts = write_csv(runs, context.table.folder / "plateau.csv")
     steps = validation_figure(records, context.figures / "validation_steps.png", x="steps")
     compute = validation_figure(records, context.figures / "validation_compute.png", x="compute")
     rows = [
         [m["task"], m["model"], len(m["seeds"]), m["steps"], m["final_val_psnr_db"]]
-        + [_signed(m["gain_db"]), m["verdict"]]
+        + [_signed(m["gain_db"]), _verdict(m)]
         for m in models
     ]
     header = ["task", "model", "seeds", "steps", "final val PSNR (dB)", "last-quarter gain (dB)"]
     header += ["plateau"]
     test_psnr = _test_psnr(data.get("evaluations") or [])
     tasks = sorted({m["task"] for m in models})
+    steps_of = {t: max(m["steps"] for m in models if m["task"] == t) for t in tasks}
     lines = [
         "## Convergence",
         "",
@@ -172,6 +191,5 @@ def render(results: Path, data: dict[str, Any], context: Context) -> str:
         "",
         f"![validation PSNR against training compute]({context.link(compute)})",
     ]
-    steps_of = {t: max(m["steps"] for m in models if m["task"] == t) for t in tasks}
-    study = budget.section(layout.budget_table(results), steps_of, context)
-    return "\n".join(lines + ["", study] if study else lines)
+    section = budget.section(layout.budget_table(results), steps_of, context)
+    return "\n".join(lines + ["", section] if section else lines)

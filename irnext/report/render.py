@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from irnext.io import atomic_write_text, read_yaml_mapping
+from irnext.pipeline import layout
 from irnext.pipeline.layout import cell_stem
 from irnext.report import (
+    budget,
     compare,
     convergence,
     convergence_section,
@@ -56,6 +58,7 @@ def render_report(
     data["published"] = _published(Path(published) if published else None)
     data["convergence"] = convergence.read_records(results, _cells(profile))
     verdicts = convergence.model_verdicts(convergence.plateau_verdicts(data["convergence"]))
+    verdicts = convergence.with_budget_study(verdicts, _budget_gains(results, verdicts))
     data["plateaus"] = {(v["task"], v["model"]): v for v in verdicts}
     tables = out.parent / "tables"
     context = sections.Context(
@@ -77,6 +80,17 @@ def render_report(
     ]
     context.table.write_rows("comparisons", compare.CSV_COLUMNS, context.rows)
     return atomic_write_text(out, "\n\n".join(p for p in parts if p) + "\n")
+
+
+def _budget_gains(results: Path, verdicts: list[dict[str, Any]]) -> dict:
+    """What the committed budget study says longer budgets add, at the profile's budgets."""
+    study = layout.budget_table(results)
+    if not study.exists():
+        return {}
+    steps = {}
+    for v in verdicts:
+        steps[v["task"]] = max(steps.get(v["task"], 0), v["steps"])
+    return budget.gains(budget.read_budget(study), steps)
 
 
 def _published(folder: Path | None) -> dict[str, Any]:
