@@ -24,24 +24,22 @@ from irnext._version import __version__
 def git_commit(repo: str | os.PathLike | None = None) -> str | None:
     """The commit of the source tree this package runs from (None outside a git checkout)."""
     where = Path(repo) if repo is not None else Path(__file__).resolve().parent.parent
+    git = ["git", "-C", str(where)]
+    head = _tool_output([*git, "rev-parse", "--short=12", "HEAD"], timeout=5)
+    if head is None:
+        return None
+    dirty = _tool_output([*git, "status", "--porcelain", "--untracked-files=no"], timeout=5)
+    return None if dirty is None else head + ("+dirty" if dirty else "")
+
+
+def _tool_output(argv: list[str], *, timeout: float) -> str | None:
+    """The stripped stdout of a command, or None where the tool is absent, fails or hangs: the
+    stamp records what it can find and never stops a run for lack of git or nvidia-smi."""
     try:
-        out = subprocess.run(
-            ["git", "-C", str(where), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    return done.stdout.strip()
 
 
 def _image_decoders() -> dict[str, str | None]:
@@ -121,14 +119,7 @@ def _cpu_name() -> str:
 
 
 def _nvidia_driver() -> str | None:
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip().splitlines()[0] if out.stdout.strip() else None
+    out = _tool_output(
+        ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], timeout=10
+    )
+    return out.splitlines()[0] if out else None

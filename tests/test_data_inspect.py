@@ -64,27 +64,19 @@ def test_missing_root(tmp_path, capsys):
     )
 
 
-def test_missing_target_is_listed(tmp_path, capsys):
-    make_layout("csd", tmp_path)
-    (tmp_path / "Test/Gt/2.tif").unlink()
-    _expect_failure(
-        ["data", "inspect", "csd", str(tmp_path)],
-        capsys,
-        "no target",
-        str(tmp_path / "Test/Snow/2.tif"),
-        "Snow/NAME.png",
-    )
-
-
-def test_orphan_target_is_listed(tmp_path, capsys):
-    make_layout("test100", tmp_path)
-    (tmp_path / "input/2.png").unlink()
-    _expect_failure(
-        ["data", "inspect", "test100", str(tmp_path)],
-        capsys,
-        "no input",
-        str(tmp_path / "target/2.png"),
-    )
+@pytest.mark.parametrize(
+    "name, removed, unpaired, words",
+    [
+        ("csd", "Test/Gt/2.tif", "Test/Snow/2.tif", ("no target", "Snow/NAME.png")),
+        ("test100", "input/2.png", "target/2.png", ("no input",)),
+    ],
+    ids=["missing-target", "orphan-target"],
+)
+def test_unpaired_file_is_listed(tmp_path, capsys, name, removed, unpaired, words):
+    make_layout(name, tmp_path)
+    (tmp_path / removed).unlink()
+    argv = ["data", "inspect", name, str(tmp_path)]
+    _expect_failure(argv, capsys, str(tmp_path / unpaired), *words)
 
 
 def test_size_mismatch_names_both_files(tmp_path, capsys):

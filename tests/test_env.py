@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from irnext.env import _static_stamp, environment_stamp
+from irnext.env import _static_stamp, environment_stamp, git_commit
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -52,6 +52,11 @@ def test_git_commit_is_the_checkouts_head():
     commit, _, flag = stamp["git_commit"].partition("+")
     assert len(commit) == 12 and any(h.startswith(commit) for h in heads)
     assert flag in {"" if c else "dirty" for c in clean}
+
+
+def test_git_commit_is_none_outside_a_checkout(tmp_path):
+    assert _git("-C", str(tmp_path), "rev-parse").returncode != 0  # pytest's tmp: no repository
+    assert git_commit(tmp_path) is None  # git refuses: no exception, no commit recorded
 
 
 def test_machine_facts_come_from_the_machine():

@@ -83,19 +83,12 @@ def test_the_repository_params_file_is_valid():
     assert check_params(load_params(ROOT / "params.yaml"), source=ROOT / "params.yaml") == []
 
 
-def _bad_params(tmp_path, edit):
-    params = load_params(ROOT / "params.yaml")
-    edit(params)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params))
-    return path
-
-
-def _bad_datasets(tmp_path, edit):
-    roots = load_params(ROOT / "datasets.yaml")
-    edit(roots)
-    path = tmp_path / "datasets.yaml"
-    path.write_text(yaml.safe_dump(roots))
+def _edited_copy(tmp_path, name, edit):
+    """The repository's `name` (params.yaml, datasets.yaml) with `edit` applied, in tmp_path."""
+    values = load_params(ROOT / name)
+    edit(values)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(values))
     return path
 
 
@@ -113,7 +106,7 @@ def _typo(params):
     ],
 )  # fmt: skip
 def test_params_check_reads_the_dataset_roots_too(tmp_path, capsys, edit, expected):
-    roots = _bad_datasets(tmp_path, edit)
+    roots = _edited_copy(tmp_path, "datasets.yaml", edit)
     assert main(["params", "check", str(ROOT / "params.yaml"), "--datasets", str(roots)]) == 2
     assert expected in capsys.readouterr().err
 
@@ -136,7 +129,7 @@ def test_params_check_reads_the_dataset_roots_too(tmp_path, capsys, edit, expect
     ],
 )  # fmt: skip
 def test_params_check_lists_each_problem(tmp_path, capsys, edit, expected):
-    path = _bad_params(tmp_path, edit)
+    path = _edited_copy(tmp_path, "params.yaml", edit)
     assert main(["params", "check", str(path), "--datasets", str(tmp_path / "none.yaml")]) == 2
     assert expected in capsys.readouterr().err
 
@@ -146,8 +139,9 @@ def test_params_check_reports_every_problem_at_once(tmp_path, capsys):
         _typo(params)
         params["synth"]["seed"] = "0"
 
-    roots = _bad_datasets(tmp_path, lambda r: r["datasets"].update(gopro=1))
-    assert main(["params", "check", str(_bad_params(tmp_path, two)), "--datasets", str(roots)]) == 2
+    roots = _edited_copy(tmp_path, "datasets.yaml", lambda r: r["datasets"].update(gopro=1))
+    params = _edited_copy(tmp_path, "params.yaml", two)
+    assert main(["params", "check", str(params), "--datasets", str(roots)]) == 2
     error = capsys.readouterr().err
     assert "3 problem(s)" in error and "train.epcohs" in error and "datasets.gopro" in error
     assert "synth.seed" in error

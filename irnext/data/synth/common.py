@@ -75,6 +75,13 @@ def scatter(linear: np.ndarray, depth: np.ndarray, *, beta: float, airlight: np.
     return linear * transmission + airlight[None, None, :] * (1.0 - transmission), transmission
 
 
+def grey_veil(linear: np.ndarray, depth: np.ndarray, *, beta: float, airlight_srgb: float):
+    """`scatter` under a neutral grey airlight given as an sRGB level: the veil of rain and snow
+    scenes (haze draws a tinted airlight of its own)."""
+    airlight = np.full(3, srgb_to_linear(np.array(airlight_srgb)))
+    return scatter(linear, depth, beta=beta, airlight=airlight)[0]
+
+
 def psnr_db(clean: np.ndarray, degraded: np.ndarray) -> float:
     mse = float(np.mean((clean.astype(np.float64) - degraded.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10.0 * np.log10(1.0 / mse)

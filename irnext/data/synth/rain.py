@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from irnext.data.synth.common import line_kernel, linear_to_srgb, scatter, srgb_to_linear
+from irnext.data.synth.common import grey_veil, line_kernel, linear_to_srgb, srgb_to_linear
 
 
 def streak_layer(
@@ -58,9 +58,7 @@ def degrade_rain(
     beta, airlight = 0.0, float(rng.uniform(0.75, 0.95))
     if heavy:
         beta = float(rng.uniform(0.3, 1.0))
-        rainy, _ = scatter(
-            rainy, depth, beta=beta, airlight=np.full(3, srgb_to_linear(np.array(airlight)))
-        )
+        rainy = grey_veil(rainy, depth, beta=beta, airlight_srgb=airlight)
     params = {
         "model": "O = t (B + sum S_i) + (1 - t) A, in linear light",
         "layers": params_layers,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage, signal
 
-from irnext.data.synth.common import line_kernel, linear_to_srgb, scatter, srgb_to_linear
+from irnext.data.synth.common import grey_veil, line_kernel, linear_to_srgb, srgb_to_linear
 
 # (radius range px, density range per pixel): far/fine, middle, near/large.
 _LAYER_KINDS = (
@@ -68,9 +68,7 @@ def degrade_snow(
     snowy = mask * srgb_to_linear(snow_srgb)[None, None, :] + (1 - mask) * srgb_to_linear(clean)
     beta = float(rng.uniform(0.05, 0.6))
     airlight = float(rng.uniform(0.7, 0.95))
-    snowy, _ = scatter(
-        snowy, depth, beta=beta, airlight=np.full(3, srgb_to_linear(np.array(airlight)))
-    )
+    snowy = grey_veil(snowy, depth, beta=beta, airlight_srgb=airlight)
     params = {
         "model": "O = t (z a + (1 - z) J) + (1 - t) A, in linear light",
         "layers": params_layers,
