@@ -26,7 +26,8 @@ from tests.reference_irnext import randomize_
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _release_state(num_res: int, dilations=(7, 9, 11), seed: int = 0) -> dict:
+def _release_state(num_res: int, dilations=(7, 9, 11), seed: int = 0):
+    """The release-structured reference (eval mode, every tensor random) and its state_dict."""
     torch.manual_seed(seed)
     model = randomize_(official_convir(num_res, dilations), seed)
     with torch.no_grad():  # strip attention's gates start at 0 / 1: make them count
@@ -40,8 +41,8 @@ def test_parameter_counts_are_the_readmes():
     # ConvIR README (05dcbff), "Parameters": S 5.53 M, B 8.63 M, L 14.83 M. By hand: IRNeXt's
     # release at num_res 4 / 8 / 16 (5,455,241 / 8,555,401 / 14,755,721, counted by running the
     # official IRNeXt) plus strip attention in 3 branches of 6 MSMs: per branch of C channels
-    # two 1x1 convs C -> 8 x 3 and five C-vectors (W, lambda_l, lambda_h twice; gamma, beta
-    # count 2 more): 48C + 8C = 56C, over C = 2 x (32 + 64 + 128): 3 x 56 x 448 = 75,264.
+    # two 1x1 convs C -> 8 groups x 3 taps (48C), W, lambda_l, lambda_h of each strip (6C),
+    # gamma and beta (2C): 56C, over C = 2 x (32 + 64 + 128) = 448: 3 x 56 x 448 = 75,264.
     counts = {size: (ConvIR(num_res=n), n) for size, n in (("S", 4), ("B", 8), ("L", 16))}
     irnext = {4: 5_455_241, 8: 8_555_401, 16: 14_755_721}
     for size, (model, num_res) in counts.items():

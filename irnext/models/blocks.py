@@ -120,7 +120,7 @@ class DynamicFilter(nn.Module):
         self.kernel_shape = tuple(
             kernel_size if side is None else side for side in kernel or (None, None)
         )
-        self.groups, self.dilation = groups, dilation
+        self.groups, self.kernel_size, self.dilation = groups, kernel_size, dilation
         taps = self.kernel_shape[0] * self.kernel_shape[1]
         self.kernel_head = nn.Conv2d(channels, groups * taps, 1, bias=False)
         if shape == "square":

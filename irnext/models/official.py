@@ -54,7 +54,7 @@ KEY_PAIRS: list[tuple[str, str]] = [
 # `H_spatial_att` / `W_spatial_att` are LAMs without BatchNorm and whose gamma / beta weigh it.
 _LAM_TAILS = [
     ("conv.", "kernel_head."),
-    ("bn.", "norm."),
+    ("bn.", "norm."),  # the square filter's only: the strips have no BatchNorm
     ("inside_all$", "freq_weight$"),
     ("lamb_l$", "lambda_low$"),
     ("lamb_h$", "lambda_high$"),
@@ -68,6 +68,7 @@ KEY_PAIRS += [
     (f".msm.dynas.{{n}}.{official}.{tail}", f".msm.filters.{{n}}.{ours}.{our_tail}")
     for official, ours in _CONVIR_FILTERS
     for tail, our_tail in _LAM_TAILS
+    if tail != "bn." or ours == "square"
 ]
 KEY_PAIRS += [
     (f".msm.dynas.{{n}}.strip_att.{p}$", f".msm.filters.{{n}}.strip.{p}$")
