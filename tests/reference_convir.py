@@ -2,11 +2,12 @@
 
 It follows the release's module structure (github c-yn/ConvIR@05dcbff, Dehazing/ITS/models/
 layers.py and ConvIR.py; the other task folders differ only in the dilations): IRNeXt's network
-(tests/reference_irnext.py) whose `DeepPoolLayer.dynas[i]` is a `MultiShapeKernel` of a dilated
-square `dynamic_filter` (`square_att`) and a `cubic_attention` (`strip_att`) of two
-`spatial_strip_att` (`H_spatial_att`, `W_spatial_att`), under the release's attribute names, so
-its state_dict has the release's keys. The filters use the release's unfold formulation and its
-reflection-pad modules. Written for this suite, not copied; the library imports nothing here.
+(tests/reference_irnext.py) whose `DeepPoolLayer.dynas[i]` is a `MultiShapeKernel` of a
+dilated square `dynamic_filter` (`square_att`: the IRNeXt reference's, with its `dilation`)
+and a `cubic_attention` (`strip_att`) of two `spatial_strip_att` (`H_spatial_att`,
+`W_spatial_att`), under the release's attribute names, so its state_dict has the release's keys.
+The filters use the release's unfold formulation and its reflection-pad modules. Written for
+this suite, not copied; the library imports nothing here.
 """
 
 from __future__ import annotations
@@ -15,34 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tests.reference_irnext import DeepPoolLayer, OfficialIRNeXt
-
-
-class dynamic_filter(nn.Module):  # noqa: N801 (the release's class name)
-    """The square LAM with a dilated k x k kernel (ConvIR layers.py)."""
-
-    def __init__(self, inchannels, kernel_size=3, dilation=1, group=8):
-        super().__init__()
-        self.kernel_size, self.group, self.dilation = kernel_size, group, dilation
-        self.conv = nn.Conv2d(inchannels, group * kernel_size**2, 1, 1, bias=False)
-        self.bn = nn.BatchNorm2d(group * kernel_size**2)
-        self.act = nn.Tanh()
-        self.lamb_l = nn.Parameter(torch.zeros(inchannels))
-        self.lamb_h = nn.Parameter(torch.zeros(inchannels))
-        self.pad = nn.ReflectionPad2d(dilation * (kernel_size - 1) // 2)
-        self.ap = nn.AdaptiveAvgPool2d((1, 1))
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.inside_all = nn.Parameter(torch.zeros(inchannels, 1, 1))
-
-    def forward(self, x):
-        n, c, h, w = x.shape
-        kk = self.kernel_size**2
-        coefficients = self.act(self.bn(self.conv(self.ap(x))).reshape(n, self.group, kk, 1))
-        windows = F.unfold(self.pad(x), kernel_size=self.kernel_size, dilation=self.dilation)
-        windows = windows.reshape(n, self.group, c // self.group, kk, h * w)
-        low = torch.sum(windows * coefficients.unsqueeze(2), dim=3).reshape(n, c, h, w)
-        low = low * (self.inside_all + 1.0) - self.inside_all * self.gap(x)
-        return low * self.lamb_l[None, :, None, None] + x * (self.lamb_h[None, :, None, None] + 1)
+from tests.reference_irnext import DeepPoolLayer, OfficialIRNeXt, dynamic_filter
 
 
 class spatial_strip_att(nn.Module):  # noqa: N801
@@ -88,7 +62,7 @@ class cubic_attention(nn.Module):  # noqa: N801
 class MultiShapeKernel(nn.Module):
     def __init__(self, dim, kernel_size=3, dilation=1, group=8):
         super().__init__()
-        self.square_att = dynamic_filter(dim, kernel_size, dilation, group)
+        self.square_att = dynamic_filter(dim, kernel_size, group=group, dilation=dilation)
         self.strip_att = cubic_attention(dim, group=group, dilation=dilation, kernel=kernel_size)
 
     def forward(self, x):

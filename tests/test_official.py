@@ -57,9 +57,8 @@ def _rules_used(keys, rules) -> set[int]:
 
 
 def test_every_key_pair_renames_some_key_in_each_direction():
-    from irnext.models.official import _TO_OFFICIAL, _TO_OURS, KEY_PAIRS
-
     from irnext.models.convir import ConvIR
+    from irnext.models.official import _TO_OFFICIAL, _TO_OURS, KEY_PAIRS
     from tests.reference_convir import official_convir
 
     # The IRNeXt release's keys and ConvIR's (whose branches add square_att / strip_att).
