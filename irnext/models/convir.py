@@ -65,4 +65,12 @@ ENTRIES = (
     _entry("b", "desnow", "Image_desnowing"),
     _entry("l", "motion_deblur", "Motion_Deblurring"),  # build_net(): ConvIR(num_res=16)
     _entry("l", "derain", "Image_deraining", DERAIN_DILATIONS),  # build_net(): num_res=16
+    # Every ConvIR component at 64 px on a CPU (operator and counter tests); not published.
+    ModelEntry(
+        "convir-test",
+        "ConvIR",
+        {"num_res": 1, "filter_dilations": (1, 1, 1)},
+        task="test",
+        source="this suite (not a published model)",
+    ),
 )
