@@ -31,7 +31,7 @@ from irnext.evaluation import EvalOptions, evaluate, json_safe
 from irnext.io import read_yaml_mapping
 from irnext.models.registry import create_model, model_entry
 from irnext.training import TrainConfig, config_dict, train
-from irnext.training.config import check_model_fit
+from irnext.training.config import check_batch_norm_batch, check_model_fit
 
 _STUDY_KEYS = {"name", "title", "question", "base_model", "reference", "variants"}
 _VARIANT_KEYS = {"name", "model_kwargs", "train", "note"}
@@ -104,12 +104,13 @@ def _variant(item: Any, base_model: str, where: str) -> Variant:
     model_kwargs = dict(item.get("model_kwargs") or {})
     try:
         with torch.device("meta"):  # validate the configuration without allocating weights
-            create_model(base_model, **model_kwargs)
+            model = create_model(base_model, **model_kwargs)
     except (TypeError, ValueError) as error:
         raise InputError(f"{where}.model_kwargs {model_kwargs}: {error}") from error
     overrides = dict(item.get("train") or {})
     try:  # the values, on the default recipe: a bad one fails here, not after other variants
-        dataclasses.replace(TrainConfig(), **_as_config_values(overrides))
+        config = dataclasses.replace(TrainConfig(), **_as_config_values(overrides))
+        check_batch_norm_batch(config, model)  # the batch rule of the variant's own model
     except (TypeError, ValueError) as error:
         raise InputError(f"{where}.train {overrides}: {error}") from error
     return Variant(

@@ -52,17 +52,18 @@ def dynamic_filter_unfold(x: torch.Tensor, kernels: torch.Tensor, groups: int) -
 class dynamic_filter(nn.Module):  # noqa: N801 (the release's class name)
     """The release's LAM: a k x k filter per group predicted from the global mean (1x1 conv,
     BatchNorm, tanh), applied by unfolding; low part reweighted by inside_all and lamb_l, the
-    input itself (high part) by lamb_h + 1."""
+    input itself (high part) by lamb_h + 1. `dilation` is ConvIR's (1 in IRNeXt's release)."""
 
-    def __init__(self, inchannels, kernel_size=3, stride=1, group=8):
+    def __init__(self, inchannels, kernel_size=3, stride=1, group=8, dilation=1):
         super().__init__()
         self.stride, self.kernel_size, self.group = stride, kernel_size, group
+        self.dilation = dilation
         self.conv = nn.Conv2d(inchannels, group * kernel_size**2, 1, 1, bias=False)
         self.bn = nn.BatchNorm2d(group * kernel_size**2)
         self.act = nn.Tanh()
         self.lamb_l = nn.Parameter(torch.zeros(inchannels))
         self.lamb_h = nn.Parameter(torch.zeros(inchannels))
-        self.pad = nn.ReflectionPad2d(kernel_size // 2)
+        self.pad = nn.ReflectionPad2d(dilation * (kernel_size - 1) // 2)
         self.ap = nn.AdaptiveAvgPool2d((1, 1))
         self.gap = nn.AdaptiveAvgPool2d(1)
         self.inside_all = nn.Parameter(torch.zeros(inchannels, 1, 1))
@@ -71,7 +72,7 @@ class dynamic_filter(nn.Module):  # noqa: N801 (the release's class name)
         n, c, h, w = x.shape
         kk = self.kernel_size**2
         coefficients = self.bn(self.conv(self.ap(x)))  # n, group * k^2, 1, 1
-        windows = F.unfold(self.pad(x), kernel_size=self.kernel_size)
+        windows = F.unfold(self.pad(x), kernel_size=self.kernel_size, dilation=self.dilation)
         windows = windows.reshape(n, self.group, c // self.group, kk, h * w)
         coefficients = self.act(coefficients.reshape(n, self.group, kk, 1).unsqueeze(2))
         low = torch.sum(windows * coefficients, dim=3).reshape(n, c, h, w)

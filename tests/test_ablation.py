@@ -110,7 +110,8 @@ def test_every_shipped_study_is_valid(path):
         (
             "name: x\ntitle: t\nbase_model: irnext-test\n"
             "variants: [{name: a, train: {batch_size: 1}}]\n",
-            r"variants\[0\].train \{'batch_size': 1\}: batch_size must be >= 2",
+            r"variants\[0\].train \{'batch_size': 1\}: batch_size 1 x 1 process\(es\) does "
+            r"not fit IRNeXt: its BatchNorm layers",
         ),
         (
             "name: x\ntitle: t\nbase_model: irnext-test\n"

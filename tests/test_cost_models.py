@@ -85,6 +85,7 @@ def _bias_macs(model: nn.Module, x: torch.Tensor) -> int:
 # the full-size networks (minutes each under two tracers on 2 cores) use the same operators.
 SMALLEST_PER_ARCHITECTURE = [
     "irnext-test",
+    "convir-test",  # ConvIR's strip attention: the same operators, dilated
     "dehazeformer-t",
     "restormer-mini",
     "nafnet-mini",

@@ -57,10 +57,13 @@ def _rules_used(keys, rules) -> set[int]:
 
 
 def test_every_key_pair_renames_some_key_in_each_direction():
+    from irnext.models.convir import ConvIR
     from irnext.models.official import _TO_OFFICIAL, _TO_OURS, KEY_PAIRS
+    from tests.reference_convir import official_convir
 
-    listing = official_listing()
-    ours = list(irnext.IRNeXt().state_dict())
+    # The IRNeXt release's keys and ConvIR's (whose branches add square_att / strip_att).
+    listing = [*official_listing(), *official_convir(1).state_dict()]
+    ours = [*irnext.IRNeXt().state_dict(), *ConvIR(num_res=1).state_dict()]
     everything = set(range(len(KEY_PAIRS)))
     assert _rules_used(listing, _TO_OURS) == everything  # no dead pair, no missing direction
     assert _rules_used(ours, _TO_OFFICIAL) == everything

@@ -128,6 +128,11 @@ def test_nafnet_weights_are_scored_with_tlc_under_basicsr_and_the_suites_protoco
         ("irnext-dehaze-its", "dehaze_pooled_release", 2),  # the release's eval (padded sides)
         ("restormer-motion", None, 1),  # evaluate_gopro_hide.m: the suite's matlab_rgb3d
         ("restormer-derain", None, 1),  # evaluate_PSNR_SSIM.m: the suite's matlab_y
+        # ConvIR's Dehazing/ITS/eval.py, Motion_Deblurring/eval.py (its PSNR: float, peak 1)
+        # and Image_desnowing/eval.py (CSD's own protocol, so scored once).
+        ("convir-s-its", "dehaze_pooled_release", 2),
+        ("convir-l-gopro", "dehaze_pooled_release", 2),
+        ("convir-b-csd", None, 1),
     ],
 )
 def test_each_release_is_scored_under_its_own_protocol(workspace, capsys, name, release, count):

@@ -119,7 +119,7 @@ def test_restart_weights_and_floors_per_period_by_hand():
     [
         ({"progressive": ((5, 32, 3), (3, 48, 2))}, "add up to iterations 9"),
         ({"progressive": ((5, 48, 3), (4, 48, 2))}, "first stage's patch_size"),
-        ({"progressive": ((5, 32, 3), (4, 48, 1))}, ">= 2"),
+        ({"progressive": ((5, 32, 3), (4, 48, 0))}, "sizes must be >= 1"),
         ({"restart_periods": (4, 4)}, "adding up to iterations 9"),
         ({"restart_weights": (1.0,)}, "one weight and one eta_min per period"),
     ],

@@ -63,6 +63,42 @@ def test_the_stratified_interval_of_one_set_is_the_bootstrap_of_its_mean():
     assert low < values.mean() + 5 < high  # the mean of the two set means lies inside
 
 
+def test_the_interval_resamples_scenes_when_images_of_a_scene_are_correlated():
+    # 4 scenes of 10 frames each; the frames of a scene share its level (25, 29, 33, 37 dB)
+    # and differ by 0.1 dB noise: 40 images, but only 4 independent draws of the level.
+    noise = np.random.default_rng(2).normal(0, 0.1, (4, 10))
+    values = (np.array([25.0, 29.0, 33.0, 37.0])[:, None] + noise).ravel()
+    scenes = [f"scene{i}" for i in range(4) for _ in range(10)]
+    image_low, image_high = stratified_interval([values])
+    scene_low, scene_high = stratified_interval([values], [scenes])
+    # By hand: images as independent, the std of the mean is sd / sqrt(40) = 4.47 / 6.32 = 0.71
+    # dB (interval ~ +-1.4); scenes as the unit, sd / sqrt(4) = 2.24 dB (at most 25 .. 37).
+    assert image_high - image_low == pytest.approx(2 * 1.96 * values.std() / 40**0.5, rel=0.1)
+    assert scene_high - scene_low > 2.5 * (image_high - image_low)
+    assert 25 <= scene_low < values.mean() < scene_high <= 37.1
+
+
+def _write_run(folder: Path, protocol: str, scenes: list[str], psnr: list[float]) -> None:
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text(json.dumps({"protocol": protocol}))
+    names = [f"{scene}/{i:03d}.png" for i, scene in enumerate(scenes)]
+    frame = pd.DataFrame({"name": names, "test_set": "x/test", "scene": scenes, "group": ""})
+    frame.assign(height=64, width=64, psnr_db=psnr, ssim=0.9).to_csv(folder / "per_image.csv")
+
+
+def test_each_row_states_its_scenes_and_images(tmp_path):
+    release = tmp_path / "pretrained" / "rel"
+    # GoPro: 5 frames of 2 videos; HIDE: 3 frames of 3 videos: 5 scenes, 8 images by hand.
+    gopro = ["GOPR0384_11_00"] * 3 + ["GOPR0410_11_00"] * 2
+    _write_run(release / "gopro", "matlab_rgb3d", gopro, [30.0, 31.0, 32.0, 28.0, 29.0])
+    _write_run(release / "hide", "matlab_rgb3d", ["GOPR1054.MP4", "a", "b"], [27.0, 28.0, 29.0])
+    result = {"model": "m", "psnr_db": 30.0, "release": "rel", "protocol": "matlab_rgb3d"}
+    published = {"avg": {"datasets": ["gopro", "hide"], "results": [result]}}
+    row = published_vs_reproduced(tmp_path, published).iloc[0]
+    assert (row["scenes"], row["images"]) == (5, 8)
+    assert row["reproduced (dB)"] == f"{(30.0 + 28.0) / 2:.2f}"  # the mean of the set means
+
+
 def _gopro(root: Path) -> None:
     """GOPRO_Large's test layout in miniature: test/SCENE/blur and test/SCENE/sharp."""
     rng = np.random.default_rng(3)

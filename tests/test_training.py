@@ -71,9 +71,42 @@ def test_learning_rate_is_torchs_linear_warm_up_then_cosine_annealing(epochs, wa
         assert ours[:4] == pytest.approx([1e-4 / 3, 2e-4 / 3, 1e-4, 1e-4])  # the release's
 
 
-def test_batch_of_one_is_refused():
-    with pytest.raises(ValueError, match="batch_size must be >= 2"):
-        TrainConfig(batch_size=1)
+def test_batch_of_one_is_refused_for_batch_norm_models_only():
+    from irnext.training.config import check_model_fit
+
+    with pytest.raises(InputError, match="batch_size must be >= 1"):
+        TrainConfig(batch_size=0)
+    one = TrainConfig(batch_size=1, patch_size=64)
+    # IRNeXt's LAM holds BatchNorm2d: one image gives no batch statistics.
+    with pytest.raises(InputError, match=r"does not fit IRNeXt: its BatchNorm layers \(encoders"):
+        check_model_fit(one, irnext.create_model("irnext-test"))
+    staged = TrainConfig(
+        iterations=9,
+        warmup_epochs=0,
+        patch_size=64,
+        batch_size=4,
+        progressive=((5, 64, 4), (4, 64, 1)),
+    )
+    with pytest.raises(InputError, match="batch_size 1 x 1 process"):  # a later stage's batch
+        check_model_fit(staged, irnext.create_model("irnext-test"))
+    # Two processes of one image share their statistics: a global batch of 2 trains.
+    check_model_fit(one, irnext.create_model("irnext-test"), processes=2)
+    for name in ("restormer-mini", "nafnet-mini"):  # no BatchNorm: batch 1 is their own
+        check_model_fit(one, irnext.create_model(name))
+
+
+def test_restormer_recipe_on_eight_processes_is_planned_without_refusal():
+    from irnext.training.config import check_model_fit
+    from irnext.training.recipes import train_config
+    from irnext.training.stages import stage_config, stages
+
+    config = train_config("restormer-gopro", processes=8)
+    # Restormer's Options/Deblurring_Restormer.yml: mini_batch_sizes [8, 5, 4, 2, 1, 1] per GPU.
+    assert [batch for _, _, batch in stages(config)] == [8, 5, 4, 2, 1, 1]
+    with torch.device("meta"):
+        model = irnext.create_model("restormer")
+    for index in range(len(stages(config))):
+        check_model_fit(stage_config(config, index), model, processes=8)
 
 
 def _fit(root, epochs=4, seed=0):
@@ -146,7 +179,7 @@ def test_train_cli_writes_a_self_describing_checkpoint(tiny_haze, tmp_path, caps
     on_test[on_test.index("--val-split") + 1] = "test"
     assert main(on_test) == 2
     assert "is synth-haze's test split" in capsys.readouterr().err
-    for flag, value in (("--epochs", "0"), ("--batch-size", "1"), ("--patch-size", "40")):
+    for flag, value in (("--epochs", "0"), ("--batch-size", "0"), ("--patch-size", "40")):
         bad = list(argv)
         bad[bad.index(flag) + 1] = value
         assert main(bad) == 2, flag

@@ -51,20 +51,31 @@ def conv_block(
     return nn.Sequential(layer, nn.GELU()) if act else nn.Sequential(layer)
 
 
-def apply_dynamic_filter(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-    """Filter each image with its own per-group k x k kernels, reflect-padded.
+def apply_dynamic_filter(x: torch.Tensor, kernels: torch.Tensor, dilation: int = 1) -> torch.Tensor:
+    """Filter each image with its own per-group kh x kw kernels (dilated), reflect-padded.
 
-    x: N x C x H x W; kernels: N x G x k x k, channel c using kernel c // (C / G).
+    x: N x C x H x W; kernels: N x G x kh x kw, channel c using kernel c // (C / G).
     Computed as one depthwise convolution over the N*C channels of a 1-image batch: the same
     sums as the official `F.unfold` formulation, without materialising the k*k-fold unfolded
     tensor (see tests/reference_irnext.py for the unfold form).
     """
     n, c, h, w = x.shape
-    groups, k = kernels.shape[1], kernels.shape[-1]
-    weight = kernels.reshape(n, groups, 1, k, k).expand(n, groups, c // groups, k, k)
-    x = pad2d(x, (k // 2,) * 4, "reflect")
-    out = F.conv2d(x.reshape(1, n * c, *x.shape[-2:]), weight.reshape(n * c, 1, k, k), groups=n * c)
+    groups, kh, kw = kernels.shape[1:]
+    weight = kernels.reshape(n, groups, 1, kh, kw).expand(n, groups, c // groups, kh, kw)
+    pad_w, pad_h = dilation * (kw // 2), dilation * (kh // 2)
+    x = pad2d(x, (pad_w, pad_w, pad_h, pad_h), "reflect")
+    out = F.conv2d(
+        x.reshape(1, n * c, *x.shape[-2:]),
+        weight.reshape(n * c, 1, kh, kw),
+        dilation=dilation,
+        groups=n * c,
+    )
     return out.reshape(n, c, h, w)
+
+
+# The kernel each shape predicts, and the axes the modulation's mean is taken over (ConvIR's
+# strip attention: a 1 x k kernel along rows with the mean of each row, k x 1 along columns).
+SHAPES = {"square": (None, (2, 3)), "horizontal": ((1, None), (3,)), "vertical": ((None, 1), (2,))}
 
 
 class DynamicFilter(nn.Module):
@@ -79,6 +90,10 @@ class DynamicFilter(nn.Module):
     Without it, two definitions: the low-pass output alone (`skip=False`), or the same formula
     with W = 0, lambda_l = 1, lambda_h = 0 fixed (`skip=True`: out = low + x, the pass-through
     of x kept). Neither has parameters of its own.
+
+    ConvIR (Cui et al., TPAMI 2024) adds `dilation` and the strip `shape`s "horizontal"
+    (1 x k kernel, mean of each row) and "vertical" (k x 1, mean of each column); its strips
+    have no BatchNorm and keep PyTorch's initialisation (ConvIR `spatial_strip_att`).
     """
 
     def __init__(
@@ -89,6 +104,8 @@ class DynamicFilter(nn.Module):
         kernel_size: int = 3,
         frequency_modulation: bool = True,
         skip: bool = False,
+        dilation: int = 1,
+        shape: str = "square",
     ) -> None:
         super().__init__()
         if skip and frequency_modulation:
@@ -97,11 +114,21 @@ class DynamicFilter(nn.Module):
             raise ValueError(f"filter_groups={groups} must divide the channel count {channels}")
         if kernel_size % 2 == 0:
             raise ValueError(f"filter_kernel must be odd, got {kernel_size}")
-        self.groups, self.kernel_size = groups, kernel_size
-        self.kernel_head = nn.Conv2d(channels, groups * kernel_size**2, 1, bias=False)
-        # NOTE: BatchNorm over an N x G*k*k x 1 x 1 tensor: training needs batch size >= 2.
-        self.norm = nn.BatchNorm2d(groups * kernel_size**2)
-        nn.init.kaiming_normal_(self.kernel_head.weight, mode="fan_out", nonlinearity="relu")
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {sorted(SHAPES)}, got {shape!r}")
+        kernel, self.mean_dims = SHAPES[shape]
+        self.kernel_shape = tuple(
+            kernel_size if side is None else side for side in kernel or (None, None)
+        )
+        self.groups, self.kernel_size, self.dilation = groups, kernel_size, dilation
+        taps = self.kernel_shape[0] * self.kernel_shape[1]
+        self.kernel_head = nn.Conv2d(channels, groups * taps, 1, bias=False)
+        if shape == "square":
+            # NOTE: BatchNorm over an N x G*k*k x 1 x 1 tensor: training needs batch size >= 2.
+            self.norm = nn.BatchNorm2d(groups * taps)
+            nn.init.kaiming_normal_(self.kernel_head.weight, mode="fan_out", nonlinearity="relu")
+        else:
+            self.norm = nn.Identity()
         self.frequency_modulation, self.skip = frequency_modulation, skip
         if frequency_modulation:
             self.freq_weight = nn.Parameter(torch.zeros(channels, 1, 1))  # W ("inside_all")
@@ -109,14 +136,41 @@ class DynamicFilter(nn.Module):
             self.lambda_high = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = x.mean(dim=(2, 3), keepdim=True)
-        kernels = torch.tanh(self.norm(self.kernel_head(mean)))
-        k = self.kernel_size
-        low = apply_dynamic_filter(x, kernels.reshape(x.shape[0], self.groups, k, k))
+        kernels = torch.tanh(self.norm(self.kernel_head(x.mean(dim=(2, 3), keepdim=True))))
+        kernels = kernels.reshape(x.shape[0], self.groups, *self.kernel_shape)
+        low = apply_dynamic_filter(x, kernels, self.dilation)
         if not self.frequency_modulation:
             return low + x if self.skip else low
+        mean = x.mean(dim=self.mean_dims, keepdim=True)
         low = low * (1 + self.freq_weight) - self.freq_weight * mean
         return self.lambda_low[:, None, None] * low + (1 + self.lambda_high[:, None, None]) * x
+
+
+class StripAttention(nn.Module):
+    """ConvIR's strip attention (`cubic_attention`): a horizontal then a vertical strip filter,
+    out = gamma * vertical(horizontal(x)) + beta * x, gamma = 0 and beta = 1 at the start."""
+
+    def __init__(self, channels: int, **filter_kwargs) -> None:
+        super().__init__()
+        self.horizontal = DynamicFilter(channels, shape="horizontal", **filter_kwargs)
+        self.vertical = DynamicFilter(channels, shape="vertical", **filter_kwargs)
+        self.gamma = nn.Parameter(torch.zeros(channels, 1, 1))
+        self.beta = nn.Parameter(torch.ones(channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * self.vertical(self.horizontal(x)) + self.beta * x
+
+
+class MultiShapeKernel(nn.Module):
+    """ConvIR's branch filter: strip attention plus the square LAM, summed."""
+
+    def __init__(self, channels: int, **filter_kwargs) -> None:
+        super().__init__()
+        self.square = DynamicFilter(channels, **filter_kwargs)
+        self.strip = StripAttention(channels, **filter_kwargs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.strip(x) + self.square(x)
 
 
 class MultiScaleModule(nn.Module):
@@ -136,23 +190,25 @@ class MultiScaleModule(nn.Module):
         filter_kernel: int = 3,
         frequency_modulation: bool = True,
         lam_skip: bool = False,
+        filter_dilations: Sequence[int] | None = None,
+        strip_attention: bool = False,
     ) -> None:
         super().__init__()
         self.pool_sizes = tuple(pool_sizes)
         self.convs = nn.ModuleList(
             nn.Conv2d(channels, channels, 3, padding=1, bias=False) for _ in self.pool_sizes
         )
+        kwargs = dict(
+            groups=filter_groups,
+            kernel_size=filter_kernel,
+            frequency_modulation=frequency_modulation,
+            skip=lam_skip,
+        )
+        branch = MultiShapeKernel if strip_attention else DynamicFilter
+        dilations = filter_dilations or (1,) * len(self.pool_sizes)
         self.filters = nn.ModuleList(
-            DynamicFilter(
-                channels,
-                groups=filter_groups,
-                kernel_size=filter_kernel,
-                frequency_modulation=frequency_modulation,
-                skip=lam_skip,
-            )
-            if lam
-            else nn.Identity()
-            for _ in self.pool_sizes
+            branch(channels, dilation=dilation, **kwargs) if lam else nn.Identity()
+            for dilation in dilations
         )
         self.fuse = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
 

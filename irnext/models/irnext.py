@@ -46,6 +46,9 @@ class IRNeXt(nn.Module):
             `F.interpolate` default).
         upsample: decoder up-sampling, "transposed" (official 4x4 stride-2 transposed conv) or
             "bilinear" (bilinear x2 then conv3x3).
+        filter_dilations: the LAM kernel's dilation in each MSM branch (None: 1, IRNeXt's);
+            ConvIR (`irnext.models.convir`) dilates them.
+        strip_attention: each MSM branch adds ConvIR's strip attention to the square LAM.
 
     `forward(x)` takes N x 3 x H x W in [0, 1] with H, W multiples of `size_multiple` and at least
     `min_size`, and returns the list of outputs from coarse to fine: `[1/4, 1/2, full]`
@@ -69,10 +72,18 @@ class IRNeXt(nn.Module):
         multi_output: bool = True,
         input_downsample: str = "nearest",
         upsample: str = "transposed",
+        filter_dilations: Sequence[int] | None = None,
+        strip_attention: bool = False,
     ) -> None:
         super().__init__()
         pool_sizes = tuple(int(p) for p in pool_sizes)
         _check_arguments(num_res, width, msm, pool_sizes, input_downsample, upsample)
+        dilations = tuple(int(d) for d in filter_dilations or (1,) * len(pool_sizes))
+        if len(dilations) != len(pool_sizes) or min(dilations) < 1:
+            raise ValueError(
+                f"filter_dilations must give one dilation >= 1 per pool size {pool_sizes}, "
+                f"got {filter_dilations}"
+            )
         if lam_skip and frequency_modulation:
             raise ValueError("lam_skip=True applies only with frequency_modulation=False")
         self.config = dict(
@@ -89,6 +100,8 @@ class IRNeXt(nn.Module):
             multi_output=multi_output,
             input_downsample=input_downsample,
             upsample=upsample,
+            filter_dilations=None if filter_dilations is None else dilations,
+            strip_attention=strip_attention,
         )
         self.multi_input, self.multi_output = multi_input, multi_output
         self.input_downsample = input_downsample
@@ -100,6 +113,8 @@ class IRNeXt(nn.Module):
             filter_kernel=filter_kernel,
             frequency_modulation=frequency_modulation,
             lam_skip=lam_skip,
+            filter_dilations=dilations,
+            strip_attention=strip_attention,
         )
         stage_kwargs = dict(num_res=num_res, msm_kwargs=msm_kwargs if msm else None)
 
@@ -130,9 +145,18 @@ class IRNeXt(nn.Module):
 
     @property
     def min_size(self) -> int:
-        """Smallest input side: the coarsest pooled map must exceed the LAM's reflection pad."""
-        reflect_pad = self.config["filter_kernel"] // 2 if self.config["lam"] else 0
-        return self.size_multiple * (reflect_pad + 1)
+        """Smallest input side: at the deepest level (1/4), every branch's pooled map must
+        exceed its LAM's reflection pad (dilation x kernel // 2), rounded up to size_multiple."""
+        config, deepest = self.config, 2 ** (LEVELS - 1)
+        if not config["msm"]:
+            return self.size_multiple
+        dilations = config["filter_dilations"] or (1,) * len(config["pool_sizes"])
+        half = config["filter_kernel"] // 2 if config["lam"] else 0
+        needed = max(
+            deepest * pool * (dilation * half + 1)
+            for pool, dilation in zip(config["pool_sizes"], dilations)
+        )
+        return -(-needed // self.size_multiple) * self.size_multiple
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         inputs = self._input_pyramid(x)

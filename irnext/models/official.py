@@ -9,7 +9,7 @@ map every key one to one, in both directions.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import torch
@@ -48,6 +48,31 @@ KEY_PAIRS: list[tuple[str, str]] = [
     ("^SCM1.main.{n}.main.0.", "^shallow.1.{n}.0."),
     ("^SCM2.main.4.", "^shallow.0.4."),
     ("^SCM1.main.4.", "^shallow.1.4."),
+]
+# ConvIR (c-yn/ConvIR@05dcbff, models/layers.py): each branch's `dynas.N` is a
+# `MultiShapeKernel` holding `square_att` (IRNeXt's LAM, dilated) and `strip_att`, whose
+# `H_spatial_att` / `W_spatial_att` are LAMs without BatchNorm and whose gamma / beta weigh it.
+_LAM_TAILS = [
+    ("conv.", "kernel_head."),
+    ("bn.", "norm."),  # the square filter's only: the strips have no BatchNorm
+    ("inside_all$", "freq_weight$"),
+    ("lamb_l$", "lambda_low$"),
+    ("lamb_h$", "lambda_high$"),
+]
+_CONVIR_FILTERS = [
+    ("square_att", "square"),
+    ("strip_att.H_spatial_att", "strip.horizontal"),
+    ("strip_att.W_spatial_att", "strip.vertical"),
+]
+KEY_PAIRS += [
+    (f".msm.dynas.{{n}}.{official}.{tail}", f".msm.filters.{{n}}.{ours}.{our_tail}")
+    for official, ours in _CONVIR_FILTERS
+    for tail, our_tail in _LAM_TAILS
+    if tail != "bn." or ours == "square"
+]
+KEY_PAIRS += [
+    (f".msm.dynas.{{n}}.strip_att.{p}$", f".msm.filters.{{n}}.strip.{p}$")
+    for p in ["gamma", "beta"]
 ]
 
 
@@ -99,13 +124,22 @@ def infer_num_res(state_dict: Mapping[str, torch.Tensor], *, source: str = "stat
     return max(indices) + 1
 
 
-def load_official_checkpoint(path: str | Path, *, map_location: str = "cpu") -> IRNeXt:
-    """Build the released IRNeXt and load an official `.pkl` checkpoint into it.
+def load_official_checkpoint(
+    path: str | Path,
+    *,
+    map_location: str = "cpu",
+    filter_dilations: Sequence[int] | None = None,
+) -> IRNeXt:
+    """Build the released network and load an official `.pkl` checkpoint into it: IRNeXt, or
+    ConvIR where the keys hold its strip attention (`strip_att`).
 
     Accepts `{'model': state_dict}` (optimizer / epoch entries of training snapshots are ignored)
     or a bare state_dict; strips a DataParallel 'module.' prefix. num_res is read from the keys.
-    Loaded with `weights_only=True`: a checkpoint cannot run code.
+    A ConvIR file does not record its dilations: `filter_dilations` gives them, by default
+    (7, 9, 11), those of every ConvIR task's code but deraining's (3, 7, 9)
+    (`irnext.models.convir`). Loaded with `weights_only=True`: a checkpoint cannot run code.
     """
+    from irnext.models.convir import DILATIONS, ConvIR
     from irnext.weights import check_finite, read_weights_file
 
     path = Path(path)
@@ -119,14 +153,32 @@ def load_official_checkpoint(path: str | Path, *, map_location: str = "cpu") -> 
         )
     state = {k.removeprefix("module."): v for k, v in payload.items()}
     check_finite(state, path)
-    model = IRNeXt(num_res=infer_num_res(state, source=str(path)))
-    ours = from_official(state)
-    expected = model.state_dict()
+    num_res = infer_num_res(state, source=str(path))
+    if any(".strip_att." in key for key in state):
+        kwargs = {"num_res": num_res, "filter_dilations": tuple(filter_dilations or DILATIONS)}
+        model: IRNeXt = ConvIR(**kwargs)
+    elif filter_dilations is not None:
+        raise InputError(
+            f"{path}: an IRNeXt file (no 'strip_att' keys); its filters have no dilation"
+        )
+    else:
+        model = IRNeXt(num_res=num_res)
+        kwargs = dict(model.config)
+    _check_layout(path, model, from_official(state))
+    model.load_state_dict(from_official(state))
+    architecture = type(model).__name__
+    model.irnext_spec = {"name": None, "architecture": architecture, "kwargs": kwargs}
+    return model.eval()
+
+
+def _check_layout(path: Path, model: IRNeXt, ours: Mapping[str, torch.Tensor]) -> None:
+    """Missing or unexpected keys and wrong shapes, named in the release's key names."""
+    expected, name = model.state_dict(), type(model).__name__
     missing = sorted(set(expected) - set(ours))
     unexpected = sorted(set(ours) - set(expected))
     if missing or unexpected:
         raise InputError(
-            f"{path}: keys do not match the official IRNeXt layout; "
+            f"{path}: keys do not match the official {name} layout; "
             f"missing (official names) {[_rename(k, _TO_OFFICIAL) for k in missing[:5]]}, "
             f"unexpected (official names) {[_rename(k, _TO_OFFICIAL) for k in unexpected[:5]]}"
         )
@@ -136,6 +188,3 @@ def load_official_checkpoint(path: str | Path, *, map_location: str = "cpu") -> 
                 f"{path}: '{_rename(key, _TO_OFFICIAL)}' has shape "
                 f"{tuple(value.shape)}, expected {tuple(expected[key].shape)}"
             )
-    model.load_state_dict(ours)
-    model.irnext_spec = {"name": None, "architecture": "IRNeXt", "kwargs": dict(model.config)}
-    return model.eval()

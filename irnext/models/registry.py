@@ -22,6 +22,7 @@ from irnext.models.typecheck import check_kwargs
 # Read on first use, so that `import irnext` and `irnext --help` do not import every network.
 CATALOGUE_MODULES = (
     "irnext.models.variants",
+    "irnext.models.convir",
     "irnext.models.dehazeformer",
     "irnext.models.baselines",
     "irnext.models.minis",

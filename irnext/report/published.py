@@ -6,53 +6,80 @@ that scores its weights and its block names the test sets it is over (`datasets`
 averaged as the block's `aggregate` says: the plain mean of the set means). One row per
 protocol the weights were scored under: the release's own (where the suite computes it) and the
 suite's uniform one. The difference is reproduced minus published, with the 95 % percentile
-bootstrap interval of the reproduced mean (images resampled within each test set, fixed seed)
-shifted by the published constant. A test set not scored leaves its row without a number,
-saying which set is missing.
+bootstrap interval of the reproduced mean shifted by the published constant. The interval
+resamples scenes, then images within the drawn scenes, independently in each test set (the
+two-level bootstrap of `irnext.report.stats`, scenes from per_image.csv's `scene` column,
+`irnext.data.scenes`): frames of one video or renders of one clear image are not independent
+samples. Each row states the scenes and images it rests on. A test set not scored leaves its
+row without a number, saying which set is missing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from irnext.errors import InputError
 from irnext.report import stats
 from irnext.report.load import read_json, read_per_image
 
 COLUMNS = [
     "figure", "model", "release", "published (dB)", "published under", "reproduced (dB)",
-    "scored under", "difference (dB)", "95 % CI", "same protocol", "source",
+    "scored under", "difference (dB)", "95 % CI", "scenes", "images", "same protocol", "source",
 ]  # fmt: skip
 
 
-def stratified_interval(sets: list[np.ndarray], *, resamples: int = stats.RESAMPLES):
-    """(low, high) of the mean of per-set means, images resampled within each set."""
-    rng = np.random.default_rng(stats.SEED)
+@dataclass(frozen=True)
+class Scored:
+    """One test set's per-image PSNRs and the scene each image shows."""
+
+    psnr_db: np.ndarray
+    scenes: list[str]
+
+
+def stratified_interval(
+    sets: list[np.ndarray], scenes: list[list[str]] | None = None, *, resamples=stats.RESAMPLES
+) -> tuple[float, float]:
+    """(low, high) of the mean of per-set means: in each set, its scenes resampled and the
+    images within each drawn scene (`stats.hierarchical_bootstrap`; without `scenes` each image
+    is its own scene). Each set draws from its own generator, so the sets vary independently."""
+    labels = scenes if scenes is not None else [list(range(v.size)) for v in sets]
     means = np.zeros(resamples)
-    for values in sets:
-        indices = rng.integers(0, values.size, size=(resamples, values.size))
-        means += values[indices].mean(axis=1) / len(sets)
+    for index, (values, set_scenes) in enumerate(zip(sets, labels, strict=True)):
+        draws = stats.hierarchical_bootstrap(
+            values, set_scenes, resamples=resamples, seed=stats.SEED + index
+        ).draws
+        means += draws / len(sets)
     tail = 100 * (1 - stats.LEVEL) / 2
     low, high = np.percentile(means, [tail, 100 - tail])
     return float(low), float(high)
 
 
-def _scorings(folder: Path, datasets: list[str]) -> dict[str, dict[str, Any]]:
-    """protocol -> {dataset: per-image PSNRs} over the runs of one release's folder."""
-    found: dict[str, dict[str, Any]] = {}
+def _scorings(folder: Path, datasets: list[str]) -> dict[str, dict[str, Scored | None]]:
+    """protocol -> {dataset: its scores} over the runs of one release's folder."""
+    found: dict[str, dict[str, Scored | None]] = {}
     for dataset in datasets:
         for run in (folder / dataset, folder / f"{dataset}-uniform"):
             summary = run / "summary.json"
             if not summary.is_file():
                 continue
             protocol = read_json(summary)["protocol"]
-            frame = read_per_image(run / "per_image.csv")
-            values = np.asarray(frame["psnr_db"], dtype=np.float64) if frame is not None else None
-            found.setdefault(protocol, {})[dataset] = values
+            found.setdefault(protocol, {})[dataset] = _scored(run / "per_image.csv")
     return found
+
+
+def _scored(path: Path) -> Scored | None:
+    frame = read_per_image(path)
+    if frame is None:
+        return None
+    if "scene" not in frame.columns:
+        raise InputError(f"{path}: no 'scene' column; re-run the evaluation (irnext evaluate)")
+    values = np.asarray(frame["psnr_db"], dtype=np.float64)
+    return Scored(values, [str(scene) for scene in frame["scene"]])
 
 
 def _row(block: str, entry: dict, result: dict, protocol: str, sets: dict) -> list:
@@ -61,13 +88,16 @@ def _row(block: str, entry: dict, result: dict, protocol: str, sets: dict) -> li
     head.append(result.get("protocol", entry.get("protocol", "?")))
     missing = [d for d in entry["datasets"] if sets.get(d) is None]
     if missing:
-        numbers = [f"missing: {', '.join(missing)}", protocol, "-", "-"]
+        numbers = [f"missing: {', '.join(missing)}", protocol, "-", "-", "-", "-"]
     else:
-        arrays = [sets[d] for d in entry["datasets"]]
+        scored = [sets[d] for d in entry["datasets"]]
+        arrays = [s.psnr_db for s in scored]
         reproduced = float(np.mean([a.mean() for a in arrays]))
-        low, high = stratified_interval(arrays)
+        low, high = stratified_interval(arrays, [s.scenes for s in scored])
         numbers = [f"{reproduced:.2f}", protocol, f"{reproduced - published:+.2f}"]
         numbers.append(f"[{low - published:+.2f}, {high - published:+.2f}]")
+        # Scenes are counted per test set: two sets never share one.
+        numbers += [sum(len(set(s.scenes)) for s in scored), sum(a.size for a in arrays)]
     same = "yes" if protocol == head[-1] else "no"
     return head + numbers + [same, result.get("source", "?")]
 
@@ -125,7 +155,8 @@ def section(results: Path, published: dict[str, Any], table) -> str:
             "",
             "Each published figure beside this suite's score of the same released weights, "
             "under the protocol each number was taken with. `difference` is reproduced minus "
-            "published; its 95 % interval resamples the test images (within each set). Only "
+            "published; its 95 % interval resamples the scenes of each test set and the "
+            "images within the drawn scenes (`scenes`, `images`: what each row rests on). Only "
             "rows with `same protocol: yes` measure the reproduction; the others show what the "
             "protocol alone moves.",
             "",

@@ -69,12 +69,8 @@ class TrainConfig:
         if self.precision not in PRECISIONS:
             raise InputError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         _one_of(self, {"optimizer": OPTIMIZERS, "pixel_loss": PIXEL_LOSSES})
-        if self.batch_size < 2:
-            # The LAM's BatchNorm normalises over the batch of pooled vectors (1 x 1 maps).
-            raise InputError(
-                f"batch_size must be >= 2 for IRNeXt's BatchNorm, got {self.batch_size}"
-            )
         at_least = {
+            "batch_size": 1,  # >= 2 for a model with BatchNorm: check_model_fit
             "epochs": 1,
             "patch_size": 1,
             "patches_per_image": 1,
@@ -170,16 +166,36 @@ def _finite(config: Any, names: tuple[str, ...]) -> None:
             raise InputError(f"{name} must be a finite number, got {value}")
 
 
-def check_model_fit(config: TrainConfig, model: Any) -> None:
-    """The crops fit the model: a multiple of its `size_multiple` (the pooled maps would be cut
-    short, unlike in inference, which pads) and at least its `min_size` (the LAM's reflection
-    pad needs that much of the coarsest map)."""
+def check_model_fit(config: TrainConfig, model: Any, *, processes: int = 1) -> None:
+    """The crops and batches fit the model: crops a multiple of its `size_multiple` (the pooled
+    maps would be cut short, unlike in inference, which pads) and at least its `min_size` (the
+    LAM's reflection pad needs that much of the coarsest map); with BatchNorm layers, at least
+    two images per global batch in every stage (`check_batch_norm_batch`)."""
+    check_batch_norm_batch(config, model, processes=processes)
     multiple = getattr(model, "size_multiple", 1)
     smallest = max(getattr(model, "min_size", 1), multiple)
     if config.patch_size % multiple or config.patch_size < smallest:
         raise InputError(
             f"patch_size {config.patch_size} does not fit {type(model).__name__}: expected a "
             f"multiple of its size_multiple {multiple}, at least its min_size {smallest}"
+        )
+
+
+def check_batch_norm_batch(config: TrainConfig, model: Any, *, processes: int = 1) -> None:
+    """A model holding BatchNorm layers (IRNeXt's LAM normalises its pooled 1 x 1 vectors over
+    the batch) needs >= 2 images in every stage's global batch (`batch_size` per process x
+    `processes`; the ranks share their statistics, irnext.training.distributed): with one,
+    training statistics are undefined. Models without BatchNorm (Restormer, NAFNet) train at
+    batch 1, as Restormer's last stages do on 8 GPUs. Found by module type, not by name."""
+    from torch import nn
+
+    norms = [n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    smallest = min([config.batch_size, *(batch for _, _, batch in config.progressive)])
+    if norms and smallest * processes < 2:
+        raise InputError(
+            f"batch_size {smallest} x {processes} process(es) does not fit "
+            f"{type(model).__name__}: its BatchNorm layers ({norms[0]}, ...) normalise over "
+            "the batch; expected a global batch >= 2"
         )
 
 

@@ -42,12 +42,17 @@ class World:
         return values
 
 
+def launched_processes() -> int:
+    """How many processes torchrun started (WORLD_SIZE; 1 outside torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def join_world(device: torch.device) -> tuple[World, torch.device]:
     """The process group torchrun describes (nccl on CUDA, gloo on CPU) and this rank's device
     (cuda:LOCAL_RANK when `device` is CUDA)."""
     world = World(
         rank=int(os.environ.get("RANK", "0")),
-        world_size=int(os.environ.get("WORLD_SIZE", "1")),
+        world_size=launched_processes(),
         local_rank=int(os.environ.get("LOCAL_RANK", "0")),
     )
     if not world.active:

@@ -20,7 +20,13 @@ from irnext.data import PairedImageDataset, training_loader
 from irnext.errors import InputError
 from irnext.training import loop
 from irnext.training.config import EngineOptions, TrainConfig, check_model_fit
-from irnext.training.distributed import join_world, leave_world, share_batch_statistics, wrap
+from irnext.training.distributed import (
+    join_world,
+    launched_processes,
+    leave_world,
+    share_batch_statistics,
+    wrap,
+)
 from irnext.training.hooks import Hooks
 from irnext.training.stages import stage_config, stages
 from irnext.training.state import new_position, restore_rng, seed_everything
@@ -89,7 +95,7 @@ def _setup(model, train_set, config, device, options, hooks) -> loop.Run:
     scaler = _scaler(config, device)  # refused before anything starts where it cannot run
     per_stage = [stage_config(config, index) for index in range(len(stages(config)))]
     for stage in per_stage:
-        check_model_fit(stage, model)
+        check_model_fit(stage, model, processes=launched_processes())
     world, device = join_world(device)
     seed_everything(config.seed)
     model.to(device).train()

@@ -101,8 +101,3 @@ def _check_progressive(config: Any) -> None:
             f"progressive {[list(s) for s in stages_]}: steps and sizes must be >= 1 and the "
             f"first stage's patch_size, batch_size must be the config's {list(first)}"
         )
-    if min(s[2] for s in stages_) < 2:
-        raise InputError(
-            f"progressive {[list(s) for s in stages_]}: every stage's batch_size must be "
-            ">= 2 for IRNeXt's BatchNorm"
-        )
