@@ -240,3 +240,14 @@ def test_the_visual_shows_the_images_the_models_differ_most_on(tmp_path):
     assert differing_images(tmp_path, "haze", ["a", "b"], 0, 3) == ["i1", "i3", "i2"]
     with pytest.raises(InputError, match="c-s0/per_image.csv: missing"):
         differing_images(tmp_path, "haze", ["a", "c"], 0, 3)
+
+
+def test_batch_one_is_refused_only_for_a_profile_with_batch_norm_models():
+    import copy
+
+    params = copy.deepcopy(PROFILES["default"])
+    params["train"]["batch_size"] = 1
+    (problem,) = check_params(params, source=REPO / "params.yaml")
+    assert problem.startswith("models: irnext-mini: train.batch_size 1 x 1 process(es)")
+    params["models"] = ["restormer-mini", "uformer-mini"]  # no BatchNorm: batch 1 trains
+    assert check_params(params, source=REPO / "params.yaml") == []

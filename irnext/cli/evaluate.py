@@ -136,7 +136,8 @@ def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | No
         model = load_official_checkpoint(args.official_irnext)
         return (
             model,
-            f"irnext-official ({args.official_irnext.name})",
+            # IRNeXt or ConvIR: the release the file's keys belong to, never mislabelled
+            f"{model.irnext_spec['architecture'].lower()}-official ({args.official_irnext.name})",
             file_sha256(args.official_irnext),
             None,
         )

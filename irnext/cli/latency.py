@@ -77,8 +77,6 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.models:
         return _run_models(args)
-    if args.train_step and args.batch < 2:  # IRNeXt's LAM BatchNorm needs two samples
-        raise InputError(f"--train-step needs --batch >= 2 (BatchNorm), got {args.batch}")
     from irnext.cost.scaling import check_sides, padded_side
     from irnext.io import check_writable
     from irnext.models.registry import create_model
@@ -86,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_writable(args.out)  # before minutes of timing, not after
     model = create_model(args.model)
+    if args.train_step:  # a model with BatchNorm (IRNeXt's LAM) trains on >= 2 images
+        from irnext.training.config import check_norm_batch
+
+        check_norm_batch(model, args.batch, what="--batch")
     requested = _frame_size(args.dataset) if args.dataset else tuple(args.size)
     check_sides(args.model, model, requested)
     multiple = getattr(model, "size_multiple", 1)

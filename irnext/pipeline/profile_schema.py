@@ -139,7 +139,29 @@ DATASETS_SCHEMA: dict[str, Any] = {
 def check_params(params: Any, *, source: str | Path = "params.yaml", schema=None) -> list[str]:
     """Every problem of `params` against `schema` (default `SCHEMA`), one line each; names
     (studies) are looked up next to `source`."""
-    return check_mapping(params, SCHEMA if schema is None else schema, source=source)
+    problems = check_mapping(params, SCHEMA if schema is None else schema, source=source)
+    if schema is None and not problems:
+        problems += batch_norm_problems(params)
+    return problems
+
+
+def batch_norm_problems(params: dict[str, Any]) -> list[str]:
+    """`train.batch_size` 1 for a model of the profile holding BatchNorm (IRNeXt: its LAM), the
+    model-aware rule of irnext.training.config.check_norm_batch, found before any cell runs."""
+    batch = (params.get("train") or {}).get("batch_size")
+    if not isinstance(batch, int) or batch >= 2:
+        return []  # torch is imported only for a batch that some models cannot train on
+    from irnext.models.registry import create_model
+    from irnext.training.config import check_norm_batch
+
+    names = {"irnext-dehaze" if m == "irnext" else m for m in params.get("models") or []}
+    problems = []
+    for name in sorted(names):
+        try:
+            check_norm_batch(create_model(name), batch, what="train.batch_size")
+        except InputError as error:
+            problems.append(f"models: {name}: {error}")
+    return problems
 
 
 def require_valid(params: Any, source: str | Path) -> None:

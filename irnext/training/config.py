@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from irnext.errors import InputError
+from irnext.precisions import TRAINING_PRECISIONS
 from irnext.training.stages import check_stages, restart_factor
 
 # The staged fields are tuples of tuples or of ints (`_is` reads a plain tuple as numbers).
@@ -66,8 +67,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_types(self, {"grad_clip": (float, None), "num_workers": (int, "auto")} | _STAGED)
-        if self.precision not in PRECISIONS:
-            raise InputError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.precision not in TRAINING_PRECISIONS:
+            raise InputError(
+                f"precision must be one of {TRAINING_PRECISIONS}, got {self.precision!r}"
+            )
         _one_of(self, {"optimizer": OPTIMIZERS, "pixel_loss": PIXEL_LOSSES})
         at_least = {
             "batch_size": 1,  # >= 2 for a model with BatchNorm: check_model_fit
@@ -186,20 +189,25 @@ def check_batch_norm_batch(config: TrainConfig, model: Any, *, processes: int = 
     the batch) needs >= 2 images in every stage's global batch (`batch_size` per process x
     `processes`; the ranks share their statistics, irnext.training.distributed): with one,
     training statistics are undefined. Models without BatchNorm (Restormer, NAFNet) train at
-    batch 1, as Restormer's last stages do on 8 GPUs. Found by module type, not by name."""
+    batch 1, as Restormer's last stages do on 8 GPUs."""
+    smallest = min([config.batch_size, *(batch for _, _, batch in config.progressive)])
+    check_norm_batch(model, smallest, processes=processes, what="batch_size")
+
+
+def check_norm_batch(model: Any, batch: int, *, processes: int = 1, what: str = "batch") -> None:
+    """The BatchNorm rule of `check_batch_norm_batch` for one training batch of `batch` images
+    per process; layers found by module type, not by the model's name."""
     from torch import nn
 
     norms = [n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    smallest = min([config.batch_size, *(batch for _, _, batch in config.progressive)])
-    if norms and smallest * processes < 2:
+    if norms and batch * processes < 2:
         raise InputError(
-            f"batch_size {smallest} x {processes} process(es) does not fit "
+            f"{what} {batch} x {processes} process(es) does not fit "
             f"{type(model).__name__}: its BatchNorm layers ({norms[0]}, ...) normalise over "
             "the batch; expected a global batch >= 2"
         )
 
 
-PRECISIONS = ("fp32", "bf16", "fp16")
 OPTIMIZERS = ("adam", "adamw")
 PIXEL_LOSSES = ("l1", "psnr", "charbonnier")  # irnext.losses.PIXEL_LOSSES, without torch
 
