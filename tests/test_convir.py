@@ -161,3 +161,58 @@ def test_the_paper_profile_scores_a_convir_release_file_on_csd(tmp_path, monkeyp
     )
     assert (row["scenes"], row["images"]) == (2, 2)
     assert row["reproduced (dB)"] == f"{summary['means']['psnr_db']:.2f}"
+
+
+def test_the_deraining_entry_hands_its_dilations_to_the_loader(tmp_path, monkeypatch):
+    from irnext.pipeline.stages import pretrained_commands
+
+    monkeypatch.chdir(tmp_path)
+    params = yaml.safe_load((REPO / "profiles/paper.yaml").read_text())
+    entry = params["pretrained"]["convir-l-derain"]
+    # c-yn/ConvIR@05dcbff Image_deraining/models/layers.py: dilations 3, 7, 9 (7, 9, 11 elsewhere)
+    assert entry["filter_dilations"] == [3, 7, 9] and entry["task"] == "rain"
+    make_layout("test100", tmp_path / "Test100")
+    (command,) = pretrained_commands(params, "convir-l-derain", [("test100", "Test100")])
+    assert command[command.index("--filter-dilations") :][:4] == [
+        "--filter-dilations",
+        "3",
+        "7",
+        "9",
+    ]
+    weights = tmp_path / entry["weights"]
+    weights.parent.mkdir()
+    torch.save({"model": _release_state(4, dilations=(3, 7, 9))[1]}, weights)
+    command[command.index("--device") + 1] = "cpu"
+    assert main(command) == 0
+    out = Path(command[command.index("--out") + 1])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["model"] == "convir-official (convir-l-derain.pkl)"  # never labelled IRNeXt
+    wrong = [*command[: command.index("--filter-dilations")], "--out", str(tmp_path / "wrong")]
+    assert (
+        main(wrong) == 0
+    )  # the file loads with the default (7, 9, 11) too, but restores otherwise
+    other = json.loads((tmp_path / "wrong/summary.json").read_text())
+    assert other["means"]["psnr_db"] != summary["means"]["psnr_db"]
+
+
+def test_filter_dilations_are_refused_for_a_suite_checkpoint_or_a_bad_entry(
+    tmp_path, capsys, monkeypatch
+):
+    from irnext.pipeline.paper import check_pretrained
+
+    monkeypatch.chdir(tmp_path)
+    make_layout("test100", tmp_path / "T")
+    argv = [
+        "evaluate",
+        "--model",
+        "identity",
+        "--dataset",
+        "test100",
+        "--root",
+        str(tmp_path / "T"),
+    ]
+    assert main([*argv, "--filter-dilations", "3", "7", "9"]) == 2
+    assert "only with --official-irnext" in capsys.readouterr().err
+    entry = {"weights": "w.pkl", "kind": "irnext", "task": "rain", "filter_dilations": [3, 7]}
+    with pytest.raises(InputError, match=r"filter_dilations = \[3, 7\]; expected three"):
+        check_pretrained(entry, "params.yaml: pretrained.x")

@@ -47,6 +47,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tile", type=int, help="restore in tiles of this side (large images)")
     parser.add_argument("--tile-overlap", type=int, default=32, help="pixels shared by tiles")
     parser.add_argument("--tlc", action="store_true", help="NAFNet test-time local converter")
+    parser.add_argument(
+        "--filter-dilations",
+        nargs=3,
+        type=int,
+        metavar="D",
+        help="--official-irnext of a ConvIR file: its branches' dilations (default 7 9 11; "
+        "the deraining release 3 7 9)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="initialisation seed for --model")
     parser.add_argument(
         "--group-list",
@@ -119,6 +127,8 @@ def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | No
     from irnext.evaluation import file_sha256
     from irnext.weights import weights_sha256
 
+    if args.filter_dilations and not args.official_irnext:
+        raise InputError("--filter-dilations: only with --official-irnext (a ConvIR release file)")
     if args.model:
         return _named_model(args)
     if args.checkpoint:
@@ -133,7 +143,9 @@ def load_model(args: argparse.Namespace) -> tuple[Any, str, str | None, str | No
     if args.official_irnext:
         from irnext.models.official import load_official_checkpoint
 
-        model = load_official_checkpoint(args.official_irnext)
+        model = load_official_checkpoint(
+            args.official_irnext, filter_dilations=args.filter_dilations
+        )
         return (
             model,
             # IRNeXt or ConvIR: the release the file's keys belong to, never mislabelled

@@ -102,7 +102,7 @@ def _train_set(params: dict[str, Any], task: str) -> Any:
 
 
 PRETRAINED_KEYS = {"weights", "kind", "task"}
-PRETRAINED_OPTIONAL = {"tlc", "protocol"}
+PRETRAINED_OPTIONAL = {"tlc", "protocol", "filter_dilations"}
 
 
 def check_pretrained(entry: Any, where: str) -> None:
@@ -114,6 +114,16 @@ def check_pretrained(entry: Any, where: str) -> None:
         raise InputError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(allowed)}")
     if not isinstance(entry.get("tlc", False), bool):
         raise InputError(f"{where}.tlc = {entry['tlc']!r}; expected true or false")
+    dilations = entry.get("filter_dilations")
+    if dilations is not None and not (
+        isinstance(dilations, list)
+        and len(dilations) == 3
+        and all(type(d) is int and d >= 1 for d in dilations)
+    ):
+        raise InputError(
+            f"{where}.filter_dilations = {dilations!r}; expected three dilations >= 1 of a "
+            "ConvIR file's filter branches, e.g. [3, 7, 9] (its deraining release)"
+        )
 
 
 def scoring_runs(entry: dict[str, Any], dataset: str) -> list[tuple[list[str], str]]:
@@ -124,6 +134,8 @@ def scoring_runs(entry: dict[str, Any], dataset: str) -> list[tuple[list[str], s
     from irnext.metrics.protocols import list_protocols
 
     test_time = ["--tlc"] if entry.get("tlc") else []
+    if entry.get("filter_dilations"):  # a ConvIR file does not record them (models.official)
+        test_time += ["--filter-dilations", *map(str, entry["filter_dilations"])]
     release = entry.get("protocol")
     if release is None or release == dataset_info(dataset).protocol:
         return [(test_time, dataset)]
