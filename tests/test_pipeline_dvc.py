@@ -50,6 +50,9 @@ def make_repo(root: Path, params: dict, stages=TINY_STAGES) -> Path:
     shutil.copy(REPO / "datasets.yaml", root / "datasets.yaml")
     for folder in ("ablations", "benchmarks"):
         shutil.copytree(REPO / folder, root / folder)
+    study = Path("results/budget/budget.csv")  # committed beside the pipeline; the report reads it
+    (root / study).parent.mkdir(parents=True)
+    shutil.copy(REPO / study, root / study)
     # The stages depend on the package's modules: link them, so deps resolve to this code.
     (root / "irnext").symlink_to(REPO / "irnext")
     _run(["git", "init", "-q"], root)
