@@ -36,8 +36,8 @@ def train_command(params: dict, *, task: str, model: str, seed: int, budget: int
     """The cell's `irnext train` command with `budget` steps, validating 8 times."""
     train = params["train"]
     steps_per_epoch = params["synth"]["train_count"] // train["batch_size"]
-    if budget % (8 * steps_per_epoch):
-        raise SystemExit(f"budget {budget}: expected a multiple of {8 * steps_per_epoch} steps")
+    if budget % steps_per_epoch or budget % 8:  # whole epochs, 8 validations
+        raise SystemExit(f"budget {budget}: expected a multiple of {steps_per_epoch} and of 8")
     run = out / task / f"{model}-s{seed}-{budget}"
     return run, [
         "irnext", "train", "--model", model, "--dataset", f"synth-{task}",
