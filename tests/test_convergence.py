@@ -331,7 +331,13 @@ def test_a_flat_curve_that_the_budget_study_sees_rise_is_labelled_still_improvin
     )
     text = render_report(results, results / "report.md").read_text()
     haze = next(line for line in text.splitlines() if line.startswith("- **haze**"))
-    assert "at 216 steps, still improving (`a` +1.50 dB final validation PSNR at 864" in haze
+    assert "at 216 steps, still improving (budget study, final validation PSNR at 864 steps: " \
+        "`a` +1.50 dB)" in haze  # fmt: skip
     assert "`b`" not in haze.split("still improving")[1].split(":")[0]  # b gained < 0.1 dB
     assert "| haze | a | 1 | 216 | 30.00 | +0.00 | improving (budget study: +1.50 dB" in text
     assert "### Budget study" in text and "the same ranking" in text
+    from irnext.report.render import _still_improving
+
+    verdict = {"verdict": "improving", "steps": 216, "budget_gain_db": 1.5, "budget_steps": 864}
+    (note, _) = _still_improving({("haze", "a"): verdict}, "haze")
+    assert "or rising further at a longer budget in the budget study" in note

@@ -210,10 +210,12 @@ def _still_improving(plateaus: dict[tuple[str, str], dict[str, Any]], task: str)
         return []
     steps = max(v["steps"] for v in moving.values())
     names = ", ".join(f"`{m}`" for m in sorted(moving))
+    studied = any("budget_gain_db" in v for v in moving.values())
+    why = "validation PSNR still rising at the end of the budget"
+    why += ", or rising further at a longer budget in the budget study" if studied else ""
     return [
-        f"**At {steps} steps, still improving**: {names} (validation PSNR still rising at the "
-        "end of the budget). Comparisons involving them rank the models at this budget, not "
-        "the architectures.",
+        f"**At {steps} steps, still improving**: {names} ({why}; section Convergence). "
+        "Comparisons involving them rank the models at this budget, not the architectures.",
         "",
     ]
 
