@@ -341,3 +341,10 @@ def test_a_flat_curve_that_the_budget_study_sees_rise_is_labelled_still_improvin
     verdict = {"verdict": "improving", "steps": 216, "budget_gain_db": 1.5, "budget_steps": 864}
     (note, _) = _still_improving({("haze", "a"): verdict}, "haze")
     assert "or rising further at a longer budget in the budget study" in note
+    from irnext.report.render import _plateau
+
+    verdict["gain_db"] = 0.0  # the comparisons CSV's plateau column says what the verdict rests on
+    assert _plateau(verdict) == (
+        "improving (+0.00 dB over the last quarter of 216 steps; "
+        "budget study: +1.50 dB at 864 steps)"
+    )

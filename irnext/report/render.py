@@ -199,7 +199,11 @@ def _plateau(verdict: dict[str, Any]) -> str:
     """A model's plateau verdict with the gain it rests on (irnext.report.convergence)."""
     gain = verdict["gain_db"]
     over = f"{gain:+.2f} dB over the last quarter of " if gain is not None else "at "
-    return f"{verdict['verdict']} ({over}{verdict['steps']} steps)"
+    study = ""
+    if "budget_gain_db" in verdict:  # the verdict rests on the budget study (with_budget_study)
+        study = f"; budget study: {verdict['budget_gain_db']:+.2f} dB at "
+        study += f"{verdict['budget_steps']} steps"
+    return f"{verdict['verdict']} ({over}{verdict['steps']} steps{study})"
 
 
 def _still_improving(plateaus: dict[tuple[str, str], dict[str, Any]], task: str) -> list[str]:
