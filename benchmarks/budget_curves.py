@@ -26,28 +26,28 @@ from pathlib import Path
 
 import yaml
 
+from irnext.pipeline.cell import recipe_flags
+from irnext.pipeline.convergence import validation_flags
 from irnext.pipeline.layout import RESULTS, budget_table
+from irnext.pipeline.profile_schema import VAL_KEY
 
-STEPS_PER_EPOCH_KEY = ("synth", "train_count")
 FIELDS = ("task", "model", "seed", "budget_steps", "final_val_psnr_db", "train_seconds", "load")
 
 
 def train_command(params: dict, *, task: str, model: str, seed: int, budget: int, out: Path):
-    """The cell's `irnext train` command with `budget` steps, validating 8 times."""
-    train = params["train"]
-    steps_per_epoch = params["synth"]["train_count"] // train["batch_size"]
+    """The cell's `irnext train` command (its recipe and validation flags, from the pipeline)
+    with `budget` steps, validating 8 times."""
+    steps_per_epoch = params["synth"]["train_count"] // params["train"]["batch_size"]
     if budget % steps_per_epoch or budget % 8:  # whole epochs, 8 validations
         raise SystemExit(f"budget {budget}: expected a multiple of {steps_per_epoch} and of 8")
+    train = {**params["train"], "epochs": budget // steps_per_epoch, VAL_KEY: budget // 8}
+    scaled = {**params, "train": train}
     run = out / task / f"{model}-s{seed}-{budget}"
     return run, [
         "irnext", "train", "--model", model, "--dataset", f"synth-{task}",
-        "--root", f"{params['_data']}/{task}", "--epochs", str(budget // steps_per_epoch),
-        "--batch-size", str(train["batch_size"]), "--patch-size", str(train["patch_size"]),
-        "--lr", str(train["lr"]), "--lr-min", str(train["lr_min"]),
-        "--warmup-epochs", str(train["warmup_epochs"]), "--grad-clip", "0",
-        "--fft-weight", str(train["fft_weight"]), "--num-workers", "0",
-        "--val-split", "val", "--val-every-steps", str(budget // 8), "--seed", str(seed),
-        "--out", str(run.with_suffix(".pt")), "--history", str(run.with_suffix(".json")),
+        "--root", f"{params['_data']}/{task}", *recipe_flags(scaled), *validation_flags(scaled),
+        "--seed", str(seed), "--out", str(run.with_suffix(".pt")),
+        "--history", str(run.with_suffix(".json")),
     ]  # fmt: skip
 
 
