@@ -5,6 +5,7 @@ the one shared recipe, the desnowing subset and test sets, and how official weig
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ from irnext.errors import InputError
 REPO = Path(__file__).resolve().parents[1]
 PAPER = yaml.safe_load((REPO / "profiles" / "paper.yaml").read_text())
 ROOTS = [
-    "its-train", "sots-indoor", "gopro", "hide", "realblur-j", "realblur-r", "dpdd", "rain13k",
-    "test100", "rain100h", "rain100l", "test2800", "test1200", "csd", "srrs", "snow100k",
+    "its-train", "sots-indoor", "sots-outdoor", "gopro", "hide", "realblur-j", "realblur-r",
+    "dpdd", "rain13k", "test100", "rain100h", "rain100l", "test2800", "test1200", "csd", "srrs",
+    "snow100k",
 ]  # fmt: skip
 
 
@@ -143,6 +145,33 @@ def test_each_release_is_scored_under_its_own_protocol(workspace, capsys, name, 
     )
 
 
+@pytest.mark.parametrize("name", ["irnext-dehaze-ots", "convir-s-ots", "convir-b-ots"])
+def test_ots_weights_are_scored_on_sots_outdoor_not_the_tasks_sots_indoor(workspace, capsys, name):
+    commands = [build_parser("evaluate").parse_args(c) for c in _pretrained(capsys, name)]
+    # The release's OTS eval.py (pooled from the padded sides), then the suite's dehaze_pooled.
+    assert [(c.dataset, c.protocol) for c in commands] == [
+        ("sots-outdoor", "dehaze_pooled_release"),
+        ("sots-outdoor", None),
+    ]
+    assert str(commands[1].out).endswith(f"pretrained/{name}/sots-outdoor-uniform")
+
+
+@pytest.mark.parametrize(
+    "test, problem",
+    [
+        (["its-train"], "'its-train' is not a test set"),  # a training set only
+        (["sots-outdor"], "'sots-outdor' is not a test set"),
+        ("sots-outdoor", "expected a list of dataset names"),
+        ([], "expected a list of dataset names"),
+    ],
+)
+def test_a_pretrained_entrys_own_test_sets_are_checked(workspace, capsys, test, problem):
+    entry = {"weights": "w.pkl", "kind": "irnext", "task": "haze", "test": test}
+    workspace(pretrained={"x": entry})
+    assert main(["bench", "pretrained", "--name", "x", "--dry-run"]) == 2
+    assert "pretrained.x.test" in (err := capsys.readouterr().err) and problem in err
+
+
 def test_pretrained_entries_are_checked(workspace, capsys):
     entry = {"weights": "w.pth", "kind": "baseline", "task": "haze", "tta": True}
     workspace(pretrained={"x": entry})
@@ -167,6 +196,9 @@ def test_params_check_names_every_missing_root_and_weights_file_at_once(workspac
     weights = [entry["weights"] for entry in PAPER["pretrained"].values()]
     assert all(f"weights file {w} is missing" in err for w in weights)
     assert "datasets.hide is not set (read by paper.motion-blur.test)" in err
+    # Read by the OTS weights alone (their own `test`), named with an entry reading it.
+    outdoor = f"datasets.sots-outdoor = {folder / 'sots-outdoor'} is not a folder (pretrained."
+    assert re.search(re.escape(outdoor) + r"[a-z-]+-ots\)", err)
     assert f"datasets.gopro = {folder / 'gopro'}" not in err  # present: not reported
     assert f"datasets.csd = {folder / 'csd'} is not a folder" in err
     # Every root the profile reads (train and test sets of its tasks, the weights' test sets).

@@ -54,22 +54,23 @@ def task_data(
     if benchmark != "paper":
         raise InputError(f"params.yaml: benchmark = {benchmark!r}; expected synthetic or paper")
     spec = section(params, "paper", task)
-
-    def located(name: str) -> tuple[str, str]:
-        root = dataset_root(datasets, name)
-        if root is None:
-            raise InputError(
-                f"{datasets}: datasets.{name} is not set; give the folder of your copy "
-                f"(the paper profile trains and tests on it)"
-            )
-        return name, root
-
     return {
-        "train": located(section(params, "paper", task, "train")) if train else None,
+        "train": located(datasets, section(params, "paper", task, "train")) if train else None,
         "recipe": spec.get("recipe"),
         "split": spec.get("split"),  # e.g. the desnowing recipe's train2500 subset
-        "tests": [located(name) for name in spec["test"]],
+        "tests": [located(datasets, name) for name in spec["test"]],
     }
+
+
+def located(datasets: Path, name: str) -> tuple[str, str]:
+    """(dataset, its root in datasets.yaml), or a named error where the root is not set."""
+    root = dataset_root(datasets, name)
+    if root is None:
+        raise InputError(
+            f"{datasets}: datasets.{name} is not set; give the folder of your copy "
+            f"(the paper profile trains and tests on it)"
+        )
+    return name, root
 
 
 def recipe_flags(params: dict[str, Any]) -> list[str]:

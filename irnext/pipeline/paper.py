@@ -102,7 +102,7 @@ def _train_set(params: dict[str, Any], task: str) -> Any:
 
 
 PRETRAINED_KEYS = {"weights", "kind", "task"}
-PRETRAINED_OPTIONAL = {"tlc", "protocol", "filter_dilations"}
+PRETRAINED_OPTIONAL = {"tlc", "protocol", "filter_dilations", "test"}
 
 
 def check_pretrained(entry: Any, where: str) -> None:
@@ -124,6 +124,40 @@ def check_pretrained(entry: Any, where: str) -> None:
             f"{where}.filter_dilations = {dilations!r}; expected three dilations >= 1 of a "
             "ConvIR file's filter branches, e.g. [3, 7, 9] (its deraining release)"
         )
+    _check_tests(entry.get("test"), where)
+
+
+def _check_tests(names: Any, where: str) -> None:
+    """`test`: the test sets of weights trained for a set outside their task's (ITS and OTS
+    dehazing weights are scored on SOTS-indoor and SOTS-outdoor respectively)."""
+    from irnext.data.layouts import dataset_info, list_datasets
+
+    if names is None:
+        return
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        raise InputError(f"{where}.test = {names!r}; expected a list of dataset names")
+    for name in names:
+        if name not in list_datasets() or "test" not in dataset_info(name).splits:
+            raise InputError(
+                f"{where}.test: {name!r} is not a test set; expected one of "
+                f"{[n for n in list_datasets() if 'test' in dataset_info(n).splits]}"
+            )
+
+
+def pretrained_tests(params: dict[str, Any], entry: dict[str, Any]) -> list[str]:
+    """The test sets official weights are scored on: the entry's `test`, otherwise every test
+    set of its task (`paper.TASK.test`)."""
+    if entry.get("test"):
+        return [str(name) for name in entry["test"]]
+    spec = (params.get("paper") or {}).get(entry.get("task"))
+    names = spec.get("test") if isinstance(spec, dict) else None
+    if not names:
+        task = entry.get("task")
+        raise InputError(
+            f"params.yaml: task {task!r} of a pretrained entry: paper.{task}.test lists no "
+            "test set; list them there or give the entry its own `test`"
+        )
+    return [str(name) for name in names]
 
 
 def scoring_runs(entry: dict[str, Any], dataset: str) -> list[tuple[list[str], str]]:
@@ -166,7 +200,12 @@ def missing_files(params: dict[str, Any], roots: dict[str, Any], *, datasets: st
     for name, entry in (params.get("pretrained") or {}).items():
         if not isinstance(entry, dict):
             continue  # its shape is reported by the pipeline's checks
-        for test in (paper.get(entry.get("task")) or {}).get("test") or []:
+        try:
+            tests = pretrained_tests(params, entry)
+        except InputError as error:
+            problems.append(f"pretrained.{name}: {error}")
+            tests = []
+        for test in tests:
             needed.setdefault(test, f"pretrained.{name}")
         if entry.get("weights") and not Path(entry["weights"]).is_file():
             problems.append(

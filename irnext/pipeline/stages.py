@@ -7,7 +7,7 @@ complexity      results/cost/complexity.json (+ .run.json)         irnext.pipeli
 latency         results/latency/MODEL.json, interleaved, on its device
 scaling         results/scaling/scaling.json
 ablate          ablations/STUDY.yaml with the profile's recipe and seeds
-pretrained      the weights of params `pretrained.NAME` on their task's test sets
+pretrained      the weights of params `pretrained.NAME` on their task's test sets (or `test`)
 
 Each is a list of `irnext` argument lists, run in one process by `irnext bench` (one torch
 start-up) and printed first; `--dry-run` prints them only.
@@ -123,7 +123,8 @@ def summary_commands(params: dict[str, Any], task: str, datasets: Path) -> list[
 
 def stage_commands(params: dict[str, Any], args) -> list[list[str]]:
     """The commands of stage `args.cell` (the parsed `irnext bench` arguments)."""
-    from irnext.pipeline.cell import evaluate_commands, recipe_flags, task_data, train_command
+    from irnext.pipeline.cell import evaluate_commands, located, recipe_flags, train_command
+    from irnext.pipeline.paper import check_pretrained, pretrained_tests
 
     if args.cell == "cell":
         return [train_command(params, args), *evaluate_commands(params, args)]
@@ -135,6 +136,7 @@ def stage_commands(params: dict[str, Any], args) -> list[list[str]]:
         return latency_commands(params, args.cell)
     if args.cell == "ablate":
         return [ablate_command(params, args.study, recipe_flags(params))]
-    task = section(params, "pretrained", args.name, "task")
-    tests = task_data(params, task, args.datasets, train=False)["tests"]
+    entry = section(params, "pretrained", args.name)
+    check_pretrained(entry, f"params.yaml: pretrained.{args.name}")
+    tests = [located(args.datasets, name) for name in pretrained_tests(params, entry)]
     return pretrained_commands(params, args.name, tests)
