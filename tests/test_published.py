@@ -263,6 +263,21 @@ def test_the_report_shows_the_table(scored, tmp_path):
     assert "33.69" in text.split("## Published vs reproduced")[1]
 
 
+@pytest.mark.slow  # scores official-format weights (once per module)
+def test_the_report_lists_official_scores_that_no_figure_covers(scored, tmp_path):
+    published = tmp_path / "published"
+    published.mkdir()
+    quality = {"sots-indoor": QUALITY["sots-indoor"]}  # no figure of the NAFNet release
+    (published / "quality.yaml").write_text(yaml.safe_dump(quality))
+    out = tmp_path / "report.md"
+    args = ["--results", str(scored / "results"), "--out", str(out), "--published", str(published)]
+    assert main(["report", *args]) == 0
+    text = out.read_text().split("Scored without a published figure")[1]
+    psnr = pd.read_csv(scored / "results/pretrained/nafnet-gopro-w64/gopro/per_image.csv")
+    row = next(line for line in text.splitlines() if "| basicsr_rgb" in line)
+    assert "nafnet-gopro-w64" in row and f"{psnr['psnr_db'].mean():.2f}" in row
+
+
 @pytest.mark.slow  # reads the module's scored weights
 def test_the_protocol_effect_is_paired_image_by_image(scored):
     from irnext.report.published import protocol_effects
