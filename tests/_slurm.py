@@ -139,8 +139,25 @@ def start_if_requeued(job_id: str, env: dict[str, str]) -> None:
     reason = shown.stdout.strip()
     if reason == "BeginTime":
         subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], env=env)
-    elif reason.startswith("JobHeld"):  # a requeue that Slurm turned into a hold
+    elif "held" in reason.lower():  # a requeue Slurm turned into a hold (JobHeld*, or
+        # "launch failed requeued held" after a failed start)
         subprocess.run(["scontrol", "release", job_id], env=env)
+
+
+def job_state(job_id: str, env: dict[str, str]) -> str:
+    """squeue's state and reason of the job and the last lines of slurmctld's log."""
+    shown = subprocess.run(
+        ["squeue", "--noheader", "--array", "--job", job_id, "--format=%i %T %r"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    log = Path(env["SLURM_CONF"]).with_name("slurmctld.log")
+    tail = log.read_text(errors="replace").splitlines()[-15:] if log.is_file() else []
+    return (
+        f"squeue: {shown.stdout.strip() or shown.stderr.strip()!r}; slurmctld.log:\n"
+        + "\n".join(tail)
+    )
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from submitit import JobEnvironment
 
 from irnext.checkpoint import load_checkpoint
 from irnext.pipeline.jobs import read_record
-from tests._slurm import local_slurm, require_slurm, start_if_requeued
+from tests._slurm import job_state, local_slurm, require_slurm, start_if_requeued
 from tests.test_launch_local import (
     CELLS,
     PREEMPTED,
@@ -48,7 +48,10 @@ def _preempt(repo, env) -> int:
         start_if_requeued(record["job_id"], env)
         return len(read_record(folder)["attempts"]) == 2
 
-    _until(restarted, "the requeued task to start again")
+    try:
+        _until(restarted, "the requeued task to start again")
+    except AssertionError as error:  # say what Slurm was doing with the task
+        raise AssertionError(f"{error}: {job_state(record['job_id'], env)}") from None
     return step
 
 
